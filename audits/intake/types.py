@@ -1,0 +1,135 @@
+"""The shapes every importer returns: facts with provenance, diagnostics, warnings, errors.
+
+Pure Python: nothing here imports Django, so importers can be tested and benchmarked alone.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Location:
+    """Where a fact, a warning or an error comes from: a file, and a line or field in it."""
+
+    file: str
+    line: int | None = None
+    field: str | None = None
+
+    def __str__(self) -> str:
+        parts = [self.file]
+        if self.line is not None:
+            parts.append(f"line {self.line}")
+        if self.field:
+            parts.append(f"field {self.field}")
+        return ", ".join(parts)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"file": self.file, "line": self.line, "field": self.field}
+
+
+class IntakeError(Exception):
+    """An input that cannot be accepted. The message says what is wrong and what to do."""
+
+    def __init__(
+        self, message: str, *, file: str, line: int | None = None, field: str | None = None
+    ) -> None:
+        self.message = message
+        self.location = Location(file=file, line=line, field=field)
+        super().__init__(f"{self.location}: {message}")
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"message": self.message, **self.location.as_dict()}
+
+
+class IntakeErrors(IntakeError):
+    """Several errors found in one input (a schema validation reports them all at once)."""
+
+    def __init__(self, errors: list[IntakeError]) -> None:
+        if not errors:
+            raise ValueError("IntakeErrors needs at least one error")
+        self.errors = errors
+        first = errors[0]
+        super().__init__(
+            first.message,
+            file=first.location.file,
+            line=first.location.line,
+            field=first.location.field,
+        )
+        more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
+        self.args = (f"{first.location}: {first.message}{more}",)
+
+
+@dataclass(frozen=True)
+class IntakeWarning:
+    """Something accepted but worth a reviewer's attention (a malformed optional block...)."""
+
+    message: str
+    location: Location
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"message": self.message, **self.location.as_dict()}
+
+
+@dataclass
+class Diagnostic:
+    """One measured metric. `metric` is a catalogue id (FILING.md) or any other id."""
+
+    metric: str
+    value: float
+    location: Location
+    ci_low: float | None = None
+    ci_high: float | None = None
+    n: int | None = None
+    suite: str | None = None
+    notes: str | None = None
+    # How value/interval were computed when aggregated from per-sample rows
+    # ("mean; wilson 95%", "mean; t 95%"), or None when reported as is.
+    method: str | None = None
+    # The name of the source file this diagnostic supersedes, if the lab marked one.
+    supersedes: str | None = None
+
+    @property
+    def source(self) -> str:
+        return self.location.file
+
+    def as_fact(self) -> dict[str, Any]:
+        """The diagnostic as it appears in the facts document's `diagnostics` list."""
+        fact: dict[str, Any] = {"metric": self.metric, "value": self.value, "source": self.source}
+        for key in ("ci_low", "ci_high", "n", "suite", "notes", "method", "supersedes"):
+            value = getattr(self, key)
+            if value is not None:
+                fact[key] = value
+        return fact
+
+
+@dataclass(frozen=True)
+class NarrativeSection:
+    """A titled piece of the lab's own prose (markdown), kept for the report."""
+
+    title: str
+    markdown: str
+    location: Location
+
+
+@dataclass
+class Imported:
+    """What one importer extracted from one input file."""
+
+    source: str  # the file name as uploaded
+    kind: str  # "filing", "hf_model_card", "markdown_model_card", "model_card_toolkit",
+    # "cyclonedx", "diagnostics_table", "lm_eval", "inspect"
+    fields: dict[str, Any] = field(default_factory=dict)  # dotted filing path -> value
+    provenance: dict[str, Location] = field(default_factory=dict)  # dotted path -> where
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+    narrative: list[NarrativeSection] = field(default_factory=list)
+    evidence: list[dict[str, Any]] = field(default_factory=list)
+    warnings: list[IntakeWarning] = field(default_factory=list)
+
+    def set_fact(self, path: str, value: Any, location: Location) -> None:
+        self.fields[path] = value
+        self.provenance[path] = location
+
+    def warn(self, message: str, location: Location) -> None:
+        self.warnings.append(IntakeWarning(message=message, location=location))

@@ -1,0 +1,571 @@
+"""govportal's domain: organizations, filings, evidence, assessments, reviews, reports, audit.
+
+Models hold fields, constraints and small properties of their own row. Every write goes
+through `audits.services`; every shared read through `audits.selectors`.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+
+class Organization(models.Model):
+    class Kind(models.TextChoices):
+        LAB = "lab", "AI lab"
+        REGULATOR = "regulator", "Regulator"
+
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    name = models.CharField(max_length=200, unique=True)
+    slug = models.SlugField(max_length=80, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(kind__in=["lab", "regulator"]), name="organization_kind_valid"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def is_lab(self) -> bool:
+        return self.kind == self.Kind.LAB
+
+    @property
+    def is_regulator(self) -> bool:
+        return self.kind == self.Kind.REGULATOR
+
+
+class Membership(models.Model):
+    """A user's place in exactly one organization, with a role there."""
+
+    class Role(models.TextChoices):
+        MEMBER = "member", "Member"
+        ADMIN = "admin", "Admin"
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="membership"
+    )
+    organization = models.ForeignKey(
+        Organization, on_delete=models.PROTECT, related_name="memberships"
+    )
+    role = models.CharField(max_length=16, choices=Role.choices, default=Role.MEMBER)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(role__in=["member", "admin"]), name="membership_role_valid"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} ({self.role_label})"
+
+    @property
+    def role_label(self) -> str:
+        """The role as users name it: lab member, lab admin, regulator reviewer, regulator admin."""
+        if self.organization.is_lab:
+            return "lab admin" if self.role == self.Role.ADMIN else "lab member"
+        return "regulator admin" if self.role == self.Role.ADMIN else "regulator reviewer"
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role == self.Role.ADMIN
+
+
+class AIModel(models.Model):
+    organization = models.ForeignKey(
+        Organization, on_delete=models.PROTECT, related_name="ai_models"
+    )
+    name = models.CharField(max_length=200)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = "AI model"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "name"], name="aimodel_unique_name_per_org"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ReferenceCounter(models.Model):
+    """The last reference number issued in a year; locked while a new one is taken."""
+
+    year = models.PositiveIntegerField(primary_key=True)
+    last_number = models.PositiveIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"{self.year}: {self.last_number}"
+
+
+class Submission(models.Model):
+    class Status(models.TextChoices):
+        DRAFT = "draft", "Draft"
+        SUBMITTED = "submitted", "Submitted"
+        UNDER_REVIEW = "under_review", "Under review"
+        CHANGES_REQUESTED = "changes_requested", "Changes requested"
+        ACCEPTED = "accepted", "Accepted"
+        REJECTED = "rejected", "Rejected"
+
+    organization = models.ForeignKey(
+        Organization, on_delete=models.PROTECT, related_name="submissions"
+    )
+    model = models.ForeignKey(AIModel, on_delete=models.PROTECT, related_name="submissions")
+    model_version = models.CharField(max_length=100)
+    reference = models.CharField(max_length=16, unique=True)
+    status = models.CharField(max_length=32, choices=Status.choices, default=Status.DRAFT)
+    revision = models.PositiveIntegerField(default=1)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    submitted_at = models.DateTimeField(null=True, blank=True)
+    submitted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True, blank=True
+    )
+    assigned_to = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        related_name="assigned_submissions",
+        null=True,
+        blank=True,
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["organization", "status"]),
+            models.Index(fields=["status", "submitted_at"]),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(
+                    status__in=[
+                        "draft",
+                        "submitted",
+                        "under_review",
+                        "changes_requested",
+                        "accepted",
+                        "rejected",
+                    ]
+                ),
+                name="submission_status_valid",
+            ),
+            models.CheckConstraint(
+                condition=Q(revision__gte=1), name="submission_revision_positive"
+            ),
+            models.CheckConstraint(
+                condition=Q(reference__regex=r"^TA-[0-9]{4}-[0-9]{6}$"),
+                name="submission_reference_format",
+            ),
+            # Anything past a draft has been submitted by someone at some time.
+            models.CheckConstraint(
+                condition=Q(status="draft") | Q(submitted_at__isnull=False),
+                name="submission_submitted_at_set",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.reference} {self.model.name} {self.model_version}"
+
+
+class SubmissionRevision(models.Model):
+    """One submitted revision of a filing: revision 1 on first submission, +1 per resubmission."""
+
+    submission = models.ForeignKey(Submission, on_delete=models.CASCADE, related_name="revisions")
+    number = models.PositiveIntegerField()
+    submitted_at = models.DateTimeField()
+    submitted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    facts_sha256 = models.CharField(max_length=64, blank=True)
+
+    class Meta:
+        ordering = ["submission", "number"]
+        constraints = [
+            models.UniqueConstraint(fields=["submission", "number"], name="revision_unique_number"),
+            models.CheckConstraint(condition=Q(number__gte=1), name="revision_number_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.submission_id} revision {self.number}"
+
+
+def stored_file_path(instance: StoredFile, filename: str) -> str:
+    # Generated names only: the client's file name never reaches the file system.
+    digest = instance.sha256
+    return f"blobs/{digest[:2]}/{digest[2:4]}/{digest}"
+
+
+class StoredFile(models.Model):
+    """Uploaded bytes, stored once and addressed by their SHA-256."""
+
+    sha256 = models.CharField(max_length=64, unique=True)
+    size = models.PositiveBigIntegerField()
+    content_type = models.CharField(max_length=100)
+    original_name = models.CharField(max_length=255)
+    blob = models.FileField(upload_to=stored_file_path, max_length=200)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(sha256__regex=r"^[0-9a-f]{64}$"), name="storedfile_sha256_hex"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.original_name} ({self.sha256[:12]})"
+
+
+class SubmissionUpload(models.Model):
+    """What model cards, diagnostics and evidence share: a file attached to one revision."""
+
+    submission = models.ForeignKey(Submission, on_delete=models.CASCADE, related_name="%(class)ss")
+    revision = models.PositiveIntegerField()
+    stored_file = models.ForeignKey(StoredFile, on_delete=models.PROTECT, related_name="+")
+    file_name = models.CharField(max_length=255)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    uploaded_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        abstract = True
+        ordering = ["uploaded_at", "id"]
+
+
+class ModelCard(SubmissionUpload):
+    format = models.CharField(max_length=40)
+    extracted = models.JSONField(default=dict)
+    warnings = models.JSONField(default=list)
+
+    def __str__(self) -> str:
+        return self.file_name
+
+
+class DiagnosticUpload(SubmissionUpload):
+    format = models.CharField(max_length=40)
+    extracted = models.JSONField(default=dict)
+    warnings = models.JSONField(default=list)
+    supersedes = models.CharField(max_length=255, blank=True)
+
+    def __str__(self) -> str:
+        return self.file_name
+
+
+class Evidence(SubmissionUpload):
+    description = models.TextField(blank=True)
+
+    class Meta(SubmissionUpload.Meta):
+        verbose_name_plural = "evidence"
+
+    def __str__(self) -> str:
+        return self.file_name
+
+
+class Facts(models.Model):
+    """The merged facts document of one submission revision, with provenance and its hash."""
+
+    submission = models.ForeignKey(Submission, on_delete=models.CASCADE, related_name="facts")
+    revision = models.PositiveIntegerField()
+    document = models.JSONField()
+    provenance = models.JSONField(default=dict)
+    warnings = models.JSONField(default=list)
+    missing = models.JSONField(default=list)
+    narrative = models.JSONField(default=list)
+    sha256 = models.CharField(max_length=64)
+    built_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name_plural = "facts"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["submission", "revision"], name="facts_one_per_revision"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"facts {self.sha256[:12]} (revision {self.revision})"
+
+
+class MetricAlias(models.Model):
+    """An alias a regulator admin adds to map an external metric name to a catalogue id."""
+
+    pattern = models.CharField(max_length=200, unique=True)
+    metric = models.CharField(max_length=120)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name_plural = "metric aliases"
+        ordering = ["pattern"]
+
+    def __str__(self) -> str:
+        return f"{self.pattern} → {self.metric}"
+
+
+class Rubric(models.Model):
+    """A rubric version as loaded from `audits/rubrics/`; never edited, only superseded."""
+
+    urn = models.CharField(max_length=200)
+    version = models.CharField(max_length=40)
+    sha256 = models.CharField(max_length=64)
+    content = models.JSONField()
+    in_force = models.BooleanField(default=False)
+    loaded_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["urn", "-loaded_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["urn", "version"], name="rubric_unique_version"),
+            models.UniqueConstraint(
+                fields=["urn"], condition=Q(in_force=True), name="rubric_one_in_force"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.urn}@{self.version}"
+
+
+class Assessment(models.Model):
+    class Tier(models.TextChoices):
+        LOW = "low", "Low"
+        MODERATE = "moderate", "Moderate"
+        HIGH = "high", "High"
+        CRITICAL = "critical", "Critical"
+
+    submission = models.ForeignKey(Submission, on_delete=models.CASCADE, related_name="assessments")
+    revision = models.PositiveIntegerField()
+    rubric = models.ForeignKey(Rubric, on_delete=models.PROTECT, related_name="assessments")
+    facts_sha256 = models.CharField(max_length=64)
+    overall_score = models.FloatField()
+    tier = models.CharField(max_length=16, choices=Tier.choices)
+    coverage = models.FloatField()
+    insufficient_evidence = models.BooleanField()
+    result = models.JSONField()
+    engine_version = models.CharField(max_length=20)
+    # Set when this assessment re-scores an earlier one under another rubric version.
+    rescored_from = models.ForeignKey(
+        "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    diff = models.JSONField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        get_latest_by = "created_at"
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(overall_score__gte=0) & Q(overall_score__lte=100),
+                name="assessment_score_range",
+            ),
+            models.CheckConstraint(
+                condition=Q(coverage__gte=0) & Q(coverage__lte=1), name="assessment_coverage_range"
+            ),
+            models.CheckConstraint(
+                condition=Q(tier__in=["low", "moderate", "high", "critical"]),
+                name="assessment_tier_valid",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.tier} {self.overall_score:.2f} (revision {self.revision})"
+
+
+class Override(models.Model):
+    """A regulator's level for one criterion, kept beside the automated level."""
+
+    assessment = models.ForeignKey(Assessment, on_delete=models.CASCADE, related_name="overrides")
+    criterion = models.CharField(max_length=20)
+    automated_level = models.PositiveSmallIntegerField()
+    level = models.PositiveSmallIntegerField()
+    reason = models.TextField()
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["assessment", "criterion"], name="override_one_per_criterion"
+            ),
+            models.CheckConstraint(condition=~Q(reason=""), name="override_reason_required"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.criterion}: {self.automated_level} → {self.level}"
+
+
+class Review(models.Model):
+    class Decision(models.TextChoices):
+        REQUEST_CHANGES = "request_changes", "Changes requested"
+        ACCEPT = "accept", "Accepted"
+        REJECT = "reject", "Rejected"
+
+    submission = models.ForeignKey(Submission, on_delete=models.CASCADE, related_name="reviews")
+    revision = models.PositiveIntegerField()
+    reviewer = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    decision = models.CharField(max_length=20, choices=Decision.choices)
+    rationale = models.TextField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        constraints = [
+            models.CheckConstraint(condition=~Q(rationale=""), name="review_rationale_required"),
+            models.CheckConstraint(
+                condition=Q(decision__in=["request_changes", "accept", "reject"]),
+                name="review_decision_valid",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.decision} (revision {self.revision})"
+
+
+class Comment(models.Model):
+    submission = models.ForeignKey(Submission, on_delete=models.CASCADE, related_name="comments")
+    revision = models.PositiveIntegerField()
+    criterion = models.CharField(max_length=20, blank=True)
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    body = models.TextField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        constraints = [models.CheckConstraint(condition=~Q(body=""), name="comment_body_required")]
+
+    def __str__(self) -> str:
+        return f"comment on {self.criterion or 'the filing'}"
+
+
+class Report(models.Model):
+    class Kind(models.TextChoices):
+        PROVISIONAL = "provisional", "Provisional"
+        FINAL = "final", "Final"
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        RUNNING = "running", "Running"
+        READY = "ready", "Ready"
+        FAILED = "failed", "Failed"
+
+    submission = models.ForeignKey(Submission, on_delete=models.CASCADE, related_name="reports")
+    revision = models.PositiveIntegerField()
+    version = models.PositiveIntegerField()
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    assessment = models.ForeignKey(Assessment, on_delete=models.PROTECT, related_name="reports")
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
+    pdf = models.ForeignKey(
+        StoredFile, on_delete=models.PROTECT, related_name="+", null=True, blank=True
+    )
+    sha256 = models.CharField(max_length=64, blank=True, db_index=True)
+    task_id = models.CharField(max_length=64, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    error = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    rendered_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["submission", "-version"]
+        constraints = [
+            models.UniqueConstraint(fields=["submission", "version"], name="report_unique_version"),
+            models.CheckConstraint(
+                condition=Q(kind__in=["provisional", "final"]), name="report_kind_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(status__in=["pending", "running", "ready", "failed"]),
+                name="report_status_valid",
+            ),
+            # A ready report always has its PDF and hash.
+            models.CheckConstraint(
+                condition=~Q(status="ready") | (Q(pdf__isnull=False) & ~Q(sha256="")),
+                name="report_ready_has_pdf",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"report v{self.version} ({self.kind}, {self.status})"
+
+
+class AuditChainHead(models.Model):
+    """The last event of the audit chain; locked while an event is appended."""
+
+    last_sequence = models.PositiveBigIntegerField(default=0)
+    last_hash = models.CharField(max_length=64, default="0" * 64)
+
+    def __str__(self) -> str:
+        return f"head at #{self.last_sequence}"
+
+
+class AuditEvent(models.Model):
+    """An append-only, hash-chained record of a state change."""
+
+    sequence = models.PositiveBigIntegerField(unique=True)
+    created_at = models.DateTimeField()
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True, blank=True
+    )
+    actor_label = models.CharField(max_length=200, blank=True)
+    organization = models.ForeignKey(
+        Organization, on_delete=models.PROTECT, related_name="+", null=True, blank=True
+    )
+    action = models.CharField(max_length=80)
+    object_type = models.CharField(max_length=80)
+    object_id = models.CharField(max_length=80)
+    payload = models.JSONField(default=dict)
+    prev_hash = models.CharField(max_length=64)
+    hash = models.CharField(max_length=64, unique=True)
+
+    class Meta:
+        ordering = ["sequence"]
+        indexes = [models.Index(fields=["object_type", "object_id"])]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(sequence__gte=1), name="auditevent_sequence_positive"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"#{self.sequence} {self.action} {self.object_type}:{self.object_id}"
+
+
+__all__ = [
+    "AIModel",
+    "Assessment",
+    "AuditChainHead",
+    "AuditEvent",
+    "Comment",
+    "DiagnosticUpload",
+    "Evidence",
+    "Facts",
+    "Membership",
+    "MetricAlias",
+    "ModelCard",
+    "Organization",
+    "Override",
+    "ReferenceCounter",
+    "Report",
+    "Review",
+    "Rubric",
+    "StoredFile",
+    "Submission",
+    "SubmissionRevision",
+]

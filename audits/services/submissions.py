@@ -1,0 +1,254 @@
+"""The submission lifecycle: every status change of a filing goes through here.
+
+    draft → submitted → under_review → changes_requested → submitted (revision + 1) → …
+                                    ↘ accepted | rejected
+
+Each transition names who may make it; the service checks the acting user's role itself,
+so no view or API endpoint can bypass the rule.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from audits.errors import NotPermitted, ServiceError, TransitionRefused
+from audits.models import (
+    AIModel,
+    Membership,
+    ReferenceCounter,
+    Review,
+    Submission,
+    SubmissionRevision,
+)
+from audits.roles import require_lab_member, require_membership, require_regulator
+from audits.services.audit_log import audit_event_record
+
+Status = Submission.Status
+
+
+@dataclass(frozen=True)
+class Transition:
+    source: str
+    target: str
+    action: str
+    who: str  # as users read it, for error messages
+
+
+TRANSITIONS: tuple[Transition, ...] = (
+    Transition(Status.DRAFT, Status.SUBMITTED, "submit", "a member of the filing lab"),
+    Transition(Status.CHANGES_REQUESTED, Status.SUBMITTED, "submit", "a member of the filing lab"),
+    Transition(Status.SUBMITTED, Status.UNDER_REVIEW, "start_review", "a regulator"),
+    Transition(
+        Status.UNDER_REVIEW,
+        Status.CHANGES_REQUESTED,
+        "request_changes",
+        "the assigned reviewer or a regulator admin",
+    ),
+    Transition(
+        Status.UNDER_REVIEW, Status.ACCEPTED, "accept", "the assigned reviewer or a regulator admin"
+    ),
+    Transition(
+        Status.UNDER_REVIEW, Status.REJECTED, "reject", "the assigned reviewer or a regulator admin"
+    ),
+)
+
+
+def allowed_next_statuses(status: str) -> list[str]:
+    return [t.target for t in TRANSITIONS if t.source == status]
+
+
+def _transition_for(submission: Submission, target: str) -> Transition:
+    for transition in TRANSITIONS:
+        if transition.source == submission.status and transition.target == target:
+            return transition
+    allowed = allowed_next_statuses(submission.status)
+    allowed_text = ", ".join(allowed) if allowed else "nothing (it is final)"
+    raise TransitionRefused(
+        f"Submission {submission.reference} is {submission.status}; it cannot move to {target}. "
+        f"From {submission.status} it can move to: {allowed_text}.",
+        details={"current": submission.status, "requested": target, "allowed": allowed},
+    )
+
+
+def _locked(submission: Submission) -> Submission:
+    # Re-read under a row lock so two concurrent transitions cannot both pass the check.
+    return (
+        Submission.objects.select_for_update()
+        .select_related("organization", "model")
+        .get(pk=submission.pk)
+    )
+
+
+def _require_decider(user: Any, submission: Submission) -> Membership:
+    membership = require_regulator(user)
+    if membership.is_admin or submission.assigned_to_id == user.pk:
+        return membership
+    raise NotPermitted(
+        f"Only the reviewer assigned to {submission.reference} or a regulator admin "
+        "may decide on it."
+    )
+
+
+def _record(
+    submission: Submission, acting_user: Any, action: str, payload: dict[str, Any] | None = None
+) -> None:
+    audit_event_record(
+        actor=acting_user,
+        action=f"submission.{action}",
+        object_type="submission",
+        object_id=submission.reference,
+        organization=submission.organization,
+        payload={"status": submission.status, "revision": submission.revision, **(payload or {})},
+    )
+
+
+def submission_reference_issue(*, year: int) -> str:
+    """The next reference of the year, TA-YYYY-NNNNNN, taken under a row lock."""
+    counter, _ = ReferenceCounter.objects.select_for_update().get_or_create(year=year)
+    counter.last_number += 1
+    if counter.last_number > 999_999:
+        raise ServiceError(f"The reference space for {year} is exhausted.")
+    counter.save(update_fields=["last_number"])
+    return f"TA-{year:04d}-{counter.last_number:06d}"
+
+
+@transaction.atomic
+def submission_create(*, acting_user: Any, model_name: str, model_version: str) -> Submission:
+    """Open a draft filing for one version of one of the lab's models."""
+    membership = require_membership(acting_user)
+    organization = membership.organization
+    require_lab_member(acting_user, organization)
+    model_name = model_name.strip()
+    model_version = model_version.strip()
+    if not model_name or not model_version:
+        raise ServiceError("A filing needs the model's name and version.")
+    ai_model, _ = AIModel.objects.get_or_create(organization=organization, name=model_name)
+    submission = Submission.objects.create(
+        organization=organization,
+        model=ai_model,
+        model_version=model_version,
+        reference=submission_reference_issue(year=timezone.now().year),
+        created_by=acting_user,
+    )
+    _record(
+        submission, acting_user, "create", {"model": model_name, "model_version": model_version}
+    )
+    return submission
+
+
+@transaction.atomic
+def submission_submit(*, submission: Submission, acting_user: Any) -> Submission:
+    """Submit a draft, or resubmit after a change request as the next revision."""
+    submission = _locked(submission)
+    transition = _transition_for(submission, Status.SUBMITTED)
+    require_lab_member(acting_user, submission.organization)
+    now = timezone.now()
+    if transition.source == Status.CHANGES_REQUESTED:
+        submission.revision += 1
+    submission.status = Status.SUBMITTED
+    submission.submitted_at = now
+    submission.submitted_by = acting_user
+    submission.assigned_to = None if transition.source == Status.DRAFT else submission.assigned_to
+    submission.save(
+        update_fields=[
+            "status",
+            "revision",
+            "submitted_at",
+            "submitted_by",
+            "assigned_to",
+            "updated_at",
+        ]
+    )
+    SubmissionRevision.objects.create(
+        submission=submission,
+        number=submission.revision,
+        submitted_at=now,
+        submitted_by=acting_user,
+    )
+    _record(submission, acting_user, "submit")
+    return submission
+
+
+@transaction.atomic
+def submission_start_review(*, submission: Submission, acting_user: Any) -> Submission:
+    """A regulator takes a submitted filing into review; it is assigned to them if unassigned."""
+    submission = _locked(submission)
+    _transition_for(submission, Status.UNDER_REVIEW)
+    require_regulator(acting_user)
+    submission.status = Status.UNDER_REVIEW
+    assignee = submission.assigned_to or acting_user
+    submission.assigned_to = assignee
+    submission.save(update_fields=["status", "assigned_to", "updated_at"])
+    _record(submission, acting_user, "start_review", {"assigned_to": assignee.get_username()})
+    return submission
+
+
+@transaction.atomic
+def submission_assign(*, submission: Submission, acting_user: Any, reviewer: Any) -> Submission:
+    """Assign a reviewer: a regulator admin assigns anyone, a reviewer only themself."""
+    submission = _locked(submission)
+    membership = require_regulator(acting_user)
+    reviewer_membership = require_regulator(reviewer)
+    if reviewer_membership.organization_id != membership.organization_id:
+        raise ServiceError("The reviewer must belong to your regulator.")
+    if not membership.is_admin and reviewer.pk != acting_user.pk:
+        raise NotPermitted("Only a regulator admin may assign a submission to someone else.")
+    if submission.status in (Status.DRAFT, Status.ACCEPTED, Status.REJECTED):
+        raise TransitionRefused(
+            f"Submission {submission.reference} is {submission.status}; it cannot be assigned."
+        )
+    submission.assigned_to = reviewer
+    submission.save(update_fields=["assigned_to", "updated_at"])
+    _record(submission, acting_user, "assign", {"assigned_to": reviewer.get_username()})
+    return submission
+
+
+def _decide(
+    submission: Submission, acting_user: Any, target: str, decision: str, rationale: str
+) -> Submission:
+    submission = _locked(submission)
+    _transition_for(submission, target)
+    _require_decider(acting_user, submission)
+    rationale = rationale.strip()
+    if not rationale:
+        raise ServiceError("A decision needs a rationale.", details={"field": "rationale"})
+    submission.status = target
+    if target in (Status.ACCEPTED, Status.REJECTED):
+        submission.decided_at = timezone.now()
+    submission.save(update_fields=["status", "decided_at", "updated_at"])
+    review = Review.objects.create(
+        submission=submission,
+        revision=submission.revision,
+        reviewer=acting_user,
+        decision=decision,
+        rationale=rationale,
+    )
+    _record(submission, acting_user, decision, {"review_id": review.pk, "rationale": rationale})
+    return submission
+
+
+@transaction.atomic
+def submission_request_changes(
+    *, submission: Submission, acting_user: Any, rationale: str
+) -> Submission:
+    return _decide(
+        submission,
+        acting_user,
+        Status.CHANGES_REQUESTED,
+        Review.Decision.REQUEST_CHANGES,
+        rationale,
+    )
+
+
+@transaction.atomic
+def submission_accept(*, submission: Submission, acting_user: Any, rationale: str) -> Submission:
+    return _decide(submission, acting_user, Status.ACCEPTED, Review.Decision.ACCEPT, rationale)
+
+
+@transaction.atomic
+def submission_reject(*, submission: Submission, acting_user: Any, rationale: str) -> Submission:
+    return _decide(submission, acting_user, Status.REJECTED, Review.Decision.REJECT, rationale)

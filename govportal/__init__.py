@@ -1,0 +1,3 @@
+from govportal.celery import app as celery_app
+
+__all__ = ["celery_app"]

@@ -1,0 +1,105 @@
+import itertools
+
+import pytest
+from django.core.management import call_command
+from django.core.management.base import CommandError
+from django.db import transaction
+
+from audits.canonical import sha256_hex
+from audits.models import AuditEvent
+from audits.services.audit_log import audit_chain_verify, audit_event_record
+from audits.services.submissions import (
+    submission_request_changes,
+    submission_start_review,
+    submission_submit,
+)
+
+
+@pytest.fixture
+def chain(draft, lab_member, reviewer):
+    submission = submission_submit(submission=draft, acting_user=lab_member)
+    submission = submission_start_review(submission=submission, acting_user=reviewer)
+    submission = submission_request_changes(
+        submission=submission, acting_user=reviewer, rationale="More"
+    )
+    submission_submit(submission=submission, acting_user=lab_member)
+    events = list(AuditEvent.objects.order_by("sequence"))
+    assert len(events) == 5
+    return events
+
+
+def _verify_fails_at(sequence_fragment):
+    with pytest.raises(CommandError) as failure:
+        call_command("verify_audit_log")
+    assert sequence_fragment in str(failure.value)
+    return str(failure.value)
+
+
+def test_an_intact_chain_verifies(chain, capsys):
+    call_command("verify_audit_log")
+    assert f"{len(chain)} events" in capsys.readouterr().out
+    assert audit_chain_verify() == (len(chain), None)
+
+
+def test_each_event_links_to_the_previous_hash(chain):
+    for previous, event in itertools.pairwise(chain):
+        assert event.prev_hash == previous.hash
+        assert event.sequence == previous.sequence + 1
+
+
+def test_a_tampered_row_is_named(chain):
+    target = chain[2]
+    AuditEvent.objects.filter(pk=target.pk).update(payload={"status": "accepted"})
+    message = _verify_fails_at(f"event #{target.sequence}")
+    assert "altered" in message
+
+
+def test_a_tampered_row_with_a_recomputed_hash_breaks_the_next_link(chain):
+    target = chain[1]
+    target.action = "submission.accept"
+    from audits.services.audit_log import audit_event_hash
+
+    AuditEvent.objects.filter(pk=target.pk).update(
+        action=target.action, hash=audit_event_hash(target)
+    )
+    _verify_fails_at(f"event #{target.sequence + 1}")
+
+
+def test_a_deleted_row_is_named(chain):
+    AuditEvent.objects.filter(pk=chain[1].pk).delete()
+    message = _verify_fails_at(f"event #{chain[2].sequence}")
+    assert "missing or out of order" in message
+
+
+def test_a_deleted_last_row_is_caught_by_the_head(chain):
+    AuditEvent.objects.filter(pk=chain[-1].pk).delete()
+    assert "removed from the end" in _verify_fails_at("chain's end")
+
+
+def test_reordered_rows_are_caught(chain):
+    first, second = chain[1], chain[2]
+    # Swap the sequence numbers of two events (through a free number, the column is unique).
+    AuditEvent.objects.filter(pk=first.pk).update(sequence=10_000)
+    AuditEvent.objects.filter(pk=second.pk).update(sequence=first.sequence)
+    AuditEvent.objects.filter(pk=first.pk).update(sequence=second.sequence)
+    _verify_fails_at(f"event #{first.sequence}")
+
+
+def test_events_need_a_transaction():
+    with pytest.raises(RuntimeError):
+        audit_event_record(actor=None, action="x", object_type="y", object_id="z")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_event_rolls_back_with_its_change():
+    with pytest.raises(ZeroDivisionError), transaction.atomic():
+        audit_event_record(actor=None, action="x", object_type="y", object_id="z")
+        1 / 0  # noqa: B018
+    assert not AuditEvent.objects.exists()
+    assert audit_chain_verify() == (0, None)
+
+
+def test_hash_covers_canonical_content(chain):
+    event = chain[0]
+    assert event.hash != sha256_hex({"anything": "else"})
+    assert len(event.hash) == 64

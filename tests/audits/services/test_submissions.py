@@ -1,0 +1,180 @@
+import re
+
+import pytest
+
+from audits.errors import NotPermitted, ServiceError, TransitionRefused
+from audits.models import AuditEvent, Review, Submission, SubmissionRevision
+from audits.services.submissions import (
+    TRANSITIONS,
+    submission_accept,
+    submission_assign,
+    submission_create,
+    submission_reject,
+    submission_request_changes,
+    submission_start_review,
+    submission_submit,
+)
+
+Status = Submission.Status
+
+
+def test_create_issues_a_yearly_reference_and_opens_a_draft(lab_member):
+    first = submission_create(acting_user=lab_member, model_name="Atlas", model_version="1")
+    second = submission_create(acting_user=lab_member, model_name="Atlas", model_version="2")
+    assert re.fullmatch(r"TA-\d{4}-\d{6}", first.reference)
+    assert int(second.reference[-6:]) == int(first.reference[-6:]) + 1
+    assert first.status == Status.DRAFT
+    assert first.model == second.model  # one AIModel per name and lab
+
+
+def test_regulators_cannot_open_filings(reviewer):
+    with pytest.raises(NotPermitted):
+        submission_create(acting_user=reviewer, model_name="Atlas", model_version="1")
+
+
+def test_the_whole_lifecycle_with_a_resubmission(draft, lab_member, reviewer):
+    submission = submission_submit(submission=draft, acting_user=lab_member)
+    assert (submission.status, submission.revision) == (Status.SUBMITTED, 1)
+    submission = submission_start_review(submission=submission, acting_user=reviewer)
+    assert submission.status == Status.UNDER_REVIEW
+    assert submission.assigned_to == reviewer
+    submission = submission_request_changes(
+        submission=submission, acting_user=reviewer, rationale="More evals"
+    )
+    assert submission.status == Status.CHANGES_REQUESTED
+    submission = submission_submit(submission=submission, acting_user=lab_member)
+    assert (submission.status, submission.revision) == (Status.SUBMITTED, 2)
+    submission = submission_start_review(submission=submission, acting_user=reviewer)
+    submission = submission_accept(
+        submission=submission, acting_user=reviewer, rationale="Adequate"
+    )
+    assert submission.status == Status.ACCEPTED
+    assert submission.decided_at is not None
+    assert list(
+        SubmissionRevision.objects.filter(submission=submission).values_list("number", flat=True)
+    ) == [1, 2]
+    assert list(
+        Review.objects.filter(submission=submission).values_list("decision", "revision")
+    ) == [
+        ("request_changes", 1),
+        ("accept", 2),
+    ]
+    actions = list(
+        AuditEvent.objects.filter(object_id=submission.reference).values_list("action", flat=True)
+    )
+    assert actions == [
+        "submission.create",
+        "submission.submit",
+        "submission.start_review",
+        "submission.request_changes",
+        "submission.submit",
+        "submission.start_review",
+        "submission.accept",
+    ]
+
+
+ALL_STATUSES = [s.value for s in Status]
+ALLOWED = {(t.source, t.target) for t in TRANSITIONS}
+
+
+@pytest.mark.parametrize(
+    "source,target",
+    [(s, t) for s in ALL_STATUSES for t in ALL_STATUSES if (s, t) not in ALLOWED],
+)
+def test_every_other_transition_is_refused_naming_state_and_next_ones(
+    draft, lab_member, regulator_admin, source, target
+):
+    Submission.objects.filter(pk=draft.pk).update(
+        status=source, submitted_at=None if source == Status.DRAFT else draft.created_at
+    )
+    draft.refresh_from_db()
+    actor = lab_member if target == Status.SUBMITTED else regulator_admin
+    calls = {
+        Status.SUBMITTED: lambda: submission_submit(submission=draft, acting_user=actor),
+        Status.UNDER_REVIEW: lambda: submission_start_review(submission=draft, acting_user=actor),
+        Status.CHANGES_REQUESTED: lambda: submission_request_changes(
+            submission=draft, acting_user=actor, rationale="x"
+        ),
+        Status.ACCEPTED: lambda: submission_accept(
+            submission=draft, acting_user=actor, rationale="x"
+        ),
+        Status.REJECTED: lambda: submission_reject(
+            submission=draft, acting_user=actor, rationale="x"
+        ),
+    }
+    if target not in calls:  # nothing moves a filing back to draft
+        return
+    events_before = AuditEvent.objects.count()
+    with pytest.raises(TransitionRefused) as refused:
+        calls[target]()
+    message = refused.value.message
+    assert f"is {source}" in message
+    allowed = [t for s, t in ALLOWED if s == source]
+    for status in allowed:
+        assert status in message
+    if not allowed:
+        assert "final" in message
+    draft.refresh_from_db()
+    assert draft.status == source
+    assert AuditEvent.objects.count() == events_before
+
+
+def test_only_members_of_the_filing_lab_submit(draft, other_lab_member, reviewer, regulator_admin):
+    for outsider in (other_lab_member, reviewer, regulator_admin):
+        with pytest.raises(NotPermitted):
+            submission_submit(submission=draft, acting_user=outsider)
+    draft.refresh_from_db()
+    assert draft.status == Status.DRAFT
+
+
+def test_lab_admins_submit_too(draft, lab_admin):
+    assert submission_submit(submission=draft, acting_user=lab_admin).status == Status.SUBMITTED
+
+
+def test_labs_cannot_review_or_decide(draft, lab_member, lab_admin):
+    submission = submission_submit(submission=draft, acting_user=lab_member)
+    for lab_user in (lab_member, lab_admin):
+        with pytest.raises(NotPermitted):
+            submission_start_review(submission=submission, acting_user=lab_user)
+
+
+def test_only_the_assigned_reviewer_or_an_admin_decides(
+    draft, lab_member, reviewer, second_reviewer, regulator_admin
+):
+    submission = submission_submit(submission=draft, acting_user=lab_member)
+    submission = submission_start_review(submission=submission, acting_user=reviewer)
+    with pytest.raises(NotPermitted, match="assigned"):
+        submission_accept(submission=submission, acting_user=second_reviewer, rationale="ok")
+    submission = submission_reject(
+        submission=submission, acting_user=regulator_admin, rationale="Unsafe"
+    )
+    assert submission.status == Status.REJECTED
+
+
+def test_a_decision_needs_a_rationale(draft, lab_member, reviewer):
+    submission = submission_start_review(
+        submission=submission_submit(submission=draft, acting_user=lab_member), acting_user=reviewer
+    )
+    with pytest.raises(ServiceError, match="rationale"):
+        submission_accept(submission=submission, acting_user=reviewer, rationale="  ")
+    submission.refresh_from_db()
+    assert submission.status == Status.UNDER_REVIEW
+    assert not Review.objects.exists()
+
+
+def test_assignment_rules(draft, lab_member, reviewer, second_reviewer, regulator_admin):
+    submission = submission_submit(submission=draft, acting_user=lab_member)
+    with pytest.raises(NotPermitted):
+        submission_assign(submission=submission, acting_user=reviewer, reviewer=second_reviewer)
+    assert (
+        submission_assign(
+            submission=submission, acting_user=reviewer, reviewer=reviewer
+        ).assigned_to
+        == reviewer
+    )
+    submission = submission_assign(
+        submission=submission, acting_user=regulator_admin, reviewer=second_reviewer
+    )
+    assert submission.assigned_to == second_reviewer
+    with pytest.raises(NotPermitted):
+        submission_assign(submission=submission, acting_user=lab_member, reviewer=reviewer)

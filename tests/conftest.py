@@ -1,0 +1,67 @@
+"""The cast: two labs with a member and an admin each, a regulator with a reviewer and an admin."""
+
+import pytest
+
+from audits.models import Membership, Organization
+from audits.services.submissions import submission_create
+from tests.factories import MembershipFactory, OrganizationFactory
+
+
+@pytest.fixture(autouse=True)
+def fast_password_hashing(settings):
+    # Key stretching is for production; tests create many users.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+def _member(organization, username, role=Membership.Role.MEMBER):
+    return MembershipFactory(user__username=username, organization=organization, role=role).user
+
+
+@pytest.fixture
+def lab(db):
+    return OrganizationFactory(name="Example Lab", slug="example-lab", kind=Organization.Kind.LAB)
+
+
+@pytest.fixture
+def other_lab(db):
+    return OrganizationFactory(name="Second Lab", slug="second-lab", kind=Organization.Kind.LAB)
+
+
+@pytest.fixture
+def regulator_org(db):
+    return OrganizationFactory(name="Authority", slug="authority", kind=Organization.Kind.REGULATOR)
+
+
+@pytest.fixture
+def lab_member(lab):
+    return _member(lab, "lab-member")
+
+
+@pytest.fixture
+def lab_admin(lab):
+    return _member(lab, "lab-admin", Membership.Role.ADMIN)
+
+
+@pytest.fixture
+def other_lab_member(other_lab):
+    return _member(other_lab, "other-member")
+
+
+@pytest.fixture
+def reviewer(regulator_org):
+    return _member(regulator_org, "reviewer")
+
+
+@pytest.fixture
+def second_reviewer(regulator_org):
+    return _member(regulator_org, "reviewer-two")
+
+
+@pytest.fixture
+def regulator_admin(regulator_org):
+    return _member(regulator_org, "regulator-admin", Membership.Role.ADMIN)
+
+
+@pytest.fixture
+def draft(lab_member):
+    return submission_create(acting_user=lab_member, model_name="Atlas", model_version="2.1")
