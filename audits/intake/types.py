@@ -133,3 +133,57 @@ class Imported:
 
     def warn(self, message: str, location: Location) -> None:
         self.warnings.append(IntakeWarning(message=message, location=location))
+
+
+def _location_from(raw: dict[str, Any]) -> Location:
+    return Location(file=raw["file"], line=raw.get("line"), field=raw.get("field"))
+
+
+def imported_to_dict(imported: Imported) -> dict[str, Any]:
+    """A JSON-ready form of `imported`, kept with an upload so facts rebuild without re-parsing."""
+    return {
+        "source": imported.source,
+        "kind": imported.kind,
+        "fields": imported.fields,
+        "provenance": {path: loc.as_dict() for path, loc in imported.provenance.items()},
+        "diagnostics": [
+            {**diagnostic.as_fact(), "location": diagnostic.location.as_dict()}
+            for diagnostic in imported.diagnostics
+        ],
+        "narrative": [
+            {"title": s.title, "markdown": s.markdown, "location": s.location.as_dict()}
+            for s in imported.narrative
+        ],
+        "evidence": imported.evidence,
+        "warnings": [warning.as_dict() for warning in imported.warnings],
+    }
+
+
+def imported_from_dict(raw: dict[str, Any]) -> Imported:
+    """The inverse of `imported_to_dict`."""
+    diagnostic_keys = ("ci_low", "ci_high", "n", "suite", "notes", "method", "supersedes")
+    return Imported(
+        source=raw["source"],
+        kind=raw["kind"],
+        fields=dict(raw["fields"]),
+        provenance={path: _location_from(loc) for path, loc in raw["provenance"].items()},
+        diagnostics=[
+            Diagnostic(
+                metric=d["metric"],
+                value=d["value"],
+                location=_location_from(d["location"]),
+                **{key: d.get(key) for key in diagnostic_keys},
+            )
+            for d in raw["diagnostics"]
+        ],
+        narrative=[
+            NarrativeSection(
+                title=s["title"], markdown=s["markdown"], location=_location_from(s["location"])
+            )
+            for s in raw["narrative"]
+        ],
+        evidence=list(raw["evidence"]),
+        warnings=[
+            IntakeWarning(message=w["message"], location=_location_from(w)) for w in raw["warnings"]
+        ],
+    )

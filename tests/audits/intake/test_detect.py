@@ -1,0 +1,74 @@
+"""Format detection by content, and every shared sample importing."""
+
+from __future__ import annotations
+
+import pytest
+
+from audits.intake import IntakeError, detect_format, import_file
+from tests.audits.intake.cards_support import SAMPLES, sample, shared_samples
+
+EXPECTED_KINDS = {
+    "coding-agent.filing.yaml": "filing",
+    "hf-mirror_HuggingFaceH4_zephyr-7b-beta_README.md": "hf_model_card",
+    "hf-mirror_allenai_tulu-2-dpo-7b_README.md": "hf_model_card",
+    "meta-llama_llama3_1_MODEL_CARD.md": "markdown_model_card",
+    "openai_gpt-2_model_card.md": "markdown_model_card",
+    "mct_cats_vs_dogs_v0_0_2.json": "model_card_toolkit",
+    "mct_full_fixture_v0_0_2.json": "model_card_toolkit",
+    "cyclonedx_valid-machine-learning-1.6.json": "cyclonedx",
+}
+
+
+@pytest.mark.parametrize(("name", "kind"), sorted(EXPECTED_KINDS.items()))
+def test_kind_is_detected_by_content_not_extension(name, kind):
+    assert detect_format("upload.bin", sample(name)) == kind
+    assert import_file("upload.bin", sample(name)).kind == kind
+
+
+def test_json_filing_is_a_filing():
+    content = (
+        b'{"filing_schema": "govportal/filing/1",'
+        b' "model": {"name": "A", "version": "1", "developer": "L"}}'
+    )
+    assert import_file("f.json", content).fields["model.name"] == "A"
+
+
+def test_diagnostics_table_goes_to_the_diagnostics_importers():
+    pytest.importorskip("audits.intake.diagnostics")
+    imported = import_file("run.csv", b"metric,value\neval_awareness.rate,0.05\n")
+    assert imported.kind == "diagnostics_table"
+    assert imported.diagnostics[0].metric == "eval_awareness.rate"
+
+
+def test_unknown_json_names_its_keys():
+    with pytest.raises(IntakeError, match="keys colour, size"):
+        import_file("x.json", b'{"colour": 1, "size": 2}')
+
+
+def test_size_limit():
+    with pytest.raises(IntakeError, match="more than the 10-byte limit"):
+        import_file("big.yaml", b"x" * 11, max_bytes=10)
+
+
+def test_copied_samples_cover_the_expected_files():
+    assert set(EXPECTED_KINDS) <= {path.name for path in SAMPLES.iterdir()}
+
+
+SHARED = shared_samples()
+
+
+@pytest.mark.skipif(SHARED is None, reason="../shared/samples is not present")
+@pytest.mark.parametrize(
+    "name",
+    sorted(p.name for p in (SHARED / "model_cards").iterdir()) if SHARED else [],
+)
+def test_every_shared_model_card_imports(name):
+    assert SHARED is not None
+    imported = import_file(name, (SHARED / "model_cards" / name).read_bytes())
+    assert imported.kind in {
+        "hf_model_card",
+        "markdown_model_card",
+        "model_card_toolkit",
+        "cyclonedx",
+    }
+    assert imported.narrative, "every sample card has prose for the report"
