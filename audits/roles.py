@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from audits.errors import NotPermitted
-from audits.models import Membership, Organization
+from audits.models import Membership, Organization, Submission
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
@@ -50,6 +50,16 @@ def require_regulator(user: AnyUser) -> Membership:
     if not membership.organization.is_regulator:
         raise NotPermitted("Only regulators may do this.")
     return membership
+
+
+def require_assigned_reviewer(user: AnyUser, submission: Submission, *, to: str) -> Membership:
+    """The reviewer a submission is assigned to, or any regulator admin."""
+    membership = require_regulator(user)
+    if membership.is_admin or submission.assigned_to_id == user.pk:
+        return membership
+    raise NotPermitted(
+        f"Only the reviewer assigned to {submission.reference} or a regulator admin may {to}."
+    )
 
 
 def require_regulator_admin(user: AnyUser) -> Membership:

@@ -3,6 +3,7 @@
 import pytest
 
 from audits.models import Membership, Organization
+from audits.services.intake import filing_document_attach
 from audits.services.submissions import submission_create
 from tests.factories import MembershipFactory, OrganizationFactory
 
@@ -11,6 +12,12 @@ from tests.factories import MembershipFactory, OrganizationFactory
 def fast_password_hashing(settings):
     # Key stretching is for production; tests create many users.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def media_root(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path / "media"
+    return settings.MEDIA_ROOT
 
 
 def _member(organization, username, role=Membership.Role.MEMBER):
@@ -62,6 +69,22 @@ def regulator_admin(regulator_org):
     return _member(regulator_org, "regulator-admin", Membership.Role.ADMIN)
 
 
+def make_draft(user, model_name="Atlas", model_version="2.1"):
+    """A draft with the identity a submission needs (name, version, developer) and nothing else."""
+    submission = submission_create(
+        acting_user=user, model_name=model_name, model_version=model_version
+    )
+    filing_document_attach(
+        submission=submission,
+        acting_user=user,
+        document={
+            "filing_schema": "govportal/filing/1",
+            "model": {"name": model_name, "version": model_version, "developer": "Example Lab"},
+        },
+    )
+    return submission
+
+
 @pytest.fixture
 def draft(lab_member):
-    return submission_create(acting_user=lab_member, model_name="Atlas", model_version="2.1")
+    return make_draft(lab_member)

@@ -37,7 +37,8 @@ def worker(transactional_db):
         pytest.skip(reason)
     queue = f"govportal-test-{uuid.uuid4().hex[:8]}"
     db = connection.settings_dict
-    database_url = f"postgres://{db['USER']}:{db['PASSWORD'] or ''}@{db['HOST']}:{db['PORT'] or 5432}/{db['NAME']}"
+    credentials = f"{db['USER']}:{db['PASSWORD'] or ''}"
+    database_url = f"postgres://{credentials}@{db['HOST']}:{db['PORT'] or 5432}/{db['NAME']}"
     process = subprocess.Popen(
         [
             sys.executable,

@@ -18,16 +18,24 @@ from django.utils import timezone
 from audits.errors import NotPermitted, ServiceError, TransitionRefused
 from audits.models import (
     AIModel,
-    Membership,
     ReferenceCounter,
     Review,
     Submission,
     SubmissionRevision,
 )
-from audits.roles import require_lab_member, require_membership, require_regulator
+from audits.roles import (
+    require_assigned_reviewer,
+    require_lab_member,
+    require_membership,
+    require_regulator,
+)
+from audits.services.assessment import assessment_run
 from audits.services.audit_log import audit_event_record
+from audits.services.intake import facts_build
 
 Status = Submission.Status
+# A filing names its model and who made it before it can be submitted.
+REQUIRED_IDENTITY = ("model.name", "model.version", "model.developer")
 
 
 @dataclass(frozen=True)
@@ -80,16 +88,6 @@ def _locked(submission: Submission) -> Submission:
         Submission.objects.select_for_update()
         .select_related("organization", "model")
         .get(pk=submission.pk)
-    )
-
-
-def _require_decider(user: Any, submission: Submission) -> Membership:
-    membership = require_regulator(user)
-    if membership.is_admin or submission.assigned_to_id == user.pk:
-        return membership
-    raise NotPermitted(
-        f"Only the reviewer assigned to {submission.reference} or a regulator admin "
-        "may decide on it."
     )
 
 
@@ -163,12 +161,22 @@ def submission_submit(*, submission: Submission, acting_user: Any) -> Submission
             "updated_at",
         ]
     )
+    facts = facts_build(submission=submission, revision=submission.revision)
+    missing_identity = [path for path in REQUIRED_IDENTITY if path in facts.missing]
+    if missing_identity:
+        raise ServiceError(
+            f"Submission {submission.reference} cannot be submitted yet: no input supplies "
+            f"{', '.join(missing_identity)}. Add them in a filing document or the filing form.",
+            details={"missing": missing_identity},
+        )
     SubmissionRevision.objects.create(
         submission=submission,
         number=submission.revision,
         submitted_at=now,
         submitted_by=acting_user,
+        facts_sha256=facts.sha256,
     )
+    assessment_run(submission=submission, revision=submission.revision, acting_user=acting_user)
     _record(submission, acting_user, "submit")
     return submission
 
@@ -212,7 +220,7 @@ def _decide(
 ) -> Submission:
     submission = _locked(submission)
     _transition_for(submission, target)
-    _require_decider(acting_user, submission)
+    require_assigned_reviewer(acting_user, submission, to="decide on it")
     rationale = rationale.strip()
     if not rationale:
         raise ServiceError("A decision needs a rationale.", details={"field": "rationale"})

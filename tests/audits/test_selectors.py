@@ -3,22 +3,19 @@ import pytest
 from audits import selectors
 from audits.models import Submission
 from audits.services.submissions import submission_create, submission_submit
+from tests.conftest import make_draft
 
 
 @pytest.fixture
 def filings(draft, lab_member, other_lab_member):
     submitted = submission_submit(
-        submission=submission_create(acting_user=lab_member, model_name="Atlas", model_version="3"),
-        acting_user=lab_member,
+        submission=make_draft(lab_member, "Atlas", "3"), acting_user=lab_member
     )
     other_draft = submission_create(
         acting_user=other_lab_member, model_name="Orion", model_version="1"
     )
     other_submitted = submission_submit(
-        submission=submission_create(
-            acting_user=other_lab_member, model_name="Orion", model_version="2"
-        ),
-        acting_user=other_lab_member,
+        submission=make_draft(other_lab_member, "Orion", "2"), acting_user=other_lab_member
     )
     return {
         "draft": draft,

@@ -7,7 +7,7 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 
 from audits.models import Membership, Organization, Submission
-from audits.services import organizations, submissions
+from audits.services import intake, organizations, submissions
 
 DEMO_DIR = Path(__file__).resolve().parents[2] / "fixtures" / "demo"
 DEMO_PASSWORD = "govportal-demo"  # noqa: S105 (demo data, printed for the user)
@@ -26,6 +26,11 @@ STEP_SERVICES = {
     ),
     "reject": lambda s, u, r: submissions.submission_reject(
         submission=s, acting_user=u, rationale=r
+    ),
+    "attach_diagnostics": lambda s, u, name: (
+        intake.diagnostics_attach(
+            submission=s, acting_user=u, file_name=name, content=(DEMO_DIR / name).read_bytes()
+        ).upload.submission
     ),
 }
 
@@ -89,6 +94,21 @@ class Command(BaseCommand):
             submission = submissions.submission_create(
                 acting_user=author, model_name=filing["model"]["name"], model_version=version
             )
+            if entry.get("upload", True):
+                intake.model_card_attach(
+                    submission=submission,
+                    acting_user=author,
+                    file_name=entry["file"],
+                    content=(DEMO_DIR / entry["file"]).read_bytes(),
+                )
+            for name in entry.get("evidence", []):
+                intake.evidence_attach(
+                    submission=submission,
+                    acting_user=author,
+                    file_name=name,
+                    content=(DEMO_DIR / name).read_bytes(),
+                    description="Demo evidence",
+                )
             for step in entry["steps"]:
                 action, username, *rest = step
                 submission = STEP_SERVICES[action](

@@ -64,9 +64,12 @@ def test_the_whole_lifecycle_with_a_resubmission(draft, lab_member, reviewer):
     )
     assert actions == [
         "submission.create",
+        "model_card.attach",
+        "assessment.run",
         "submission.submit",
         "submission.start_review",
         "submission.request_changes",
+        "assessment.run",
         "submission.submit",
         "submission.start_review",
         "submission.accept",

@@ -1,0 +1,89 @@
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from audits import rubric as engine
+from audits.intake.local_files import facts_from_paths
+from audits.intake.types import IntakeError
+from audits.management.commands.facts import intake_error_text
+
+
+class Command(BaseCommand):
+    help = (
+        "Assess filing, model card and diagnostics files with a rubric from audits/rubrics/ "
+        "and print the result. Writes nothing to the database."
+    )
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("files", nargs="+", metavar="FILE")
+        parser.add_argument(
+            "--rubric",
+            default="urn:govportal:rubric:mesa-optimization",
+            metavar="URN@VERSION",
+            help="rubric to apply (default: the newest version of the mesa-optimization rubric)",
+        )
+        parser.add_argument("--format", choices=["text", "json"], default="text")
+        parser.add_argument("--pdf", type=Path, metavar="OUT.pdf", help="also render the report")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        try:
+            facts = facts_from_paths(options["files"])
+            rubric = engine.find_rubric(engine.available_rubrics(), options["rubric"])
+        except IntakeError as error:
+            raise CommandError(intake_error_text(error)) from None
+        except engine.RubricError as error:
+            raise CommandError(str(error)) from None
+        result = engine.assess(rubric, facts.document, facts.provenance).to_dict()
+        if options["format"] == "json":
+            self.stdout.write(json.dumps(result, indent=2, ensure_ascii=False))
+        else:
+            self._summary(result, facts.missing)
+        if options["pdf"]:
+            self._pdf(options["pdf"], facts, result)
+
+    def _pdf(self, out: Path, facts: Any, result: dict[str, Any]) -> None:
+        from audits.services.reports import report_adhoc_pdf
+
+        content = report_adhoc_pdf(
+            facts_document=facts.document,
+            result=result,
+            narrative=facts.as_dict()["narrative"],
+            provenance=facts.provenance,
+        )
+        out.write_bytes(content)
+        print(f"report written to {out} ({len(content):,} bytes)", file=sys.stderr)
+
+    def _summary(self, result: dict[str, Any], missing: list[str]) -> None:
+        write = self.stdout.write
+        rubric = result["rubric"]
+        write(f"Rubric   {rubric['urn']}@{rubric['version']} (sha256 {rubric['sha256'][:12]}…)")
+        write(f"Facts    sha256 {result['facts_sha256']}")
+        score, coverage = result["overall_score"], result["coverage"]
+        write(
+            f"Tier     {result['tier'].upper()}   score {score:.2f} / 100   coverage {coverage:.3f}"
+        )
+        if result["insufficient_evidence"]:
+            write(self.style.WARNING("         insufficient evidence: coverage below 0.6"))
+        for gate in result["gates"]:
+            write(f"Gate     {gate['id']} {gate['name']} → at least {gate['min_tier']}")
+        write("")
+        for category in result["categories"]:
+            weight, score = category["weight"], category["score"]
+            write(f"{category['id']:<18} weight {weight:.2f}  score {score:6.2f}")
+        write("")
+        for criterion in result["criteria"]:
+            level = (
+                f"{criterion['level']}/{criterion['max_level']}"
+                if criterion["applicable"]
+                else "n/a"
+            )
+            flag = "  MISSING EVIDENCE" if criterion["missing_evidence"] else ""
+            name, weight = criterion["name"], criterion["weight"]
+            write(f"{criterion['id']:<3} {name:<26} {level:>4}  w{weight}{flag}")
+            write(f"      {criterion['explanation']}")
+        if missing:
+            write("")
+            write(f"Not supplied ({len(missing)}): {', '.join(missing)}")

@@ -1,0 +1,59 @@
+import json
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from audits.intake.local_files import facts_from_paths
+from audits.intake.types import IntakeError, IntakeErrors
+
+
+def intake_error_text(error: IntakeError) -> str:
+    """Every error of an intake failure, one per line, each with its file and place."""
+    errors = error.errors if isinstance(error, IntakeErrors) else [error]
+    return "\n".join(f"{e.location}: {e.message}" for e in errors)
+
+
+class Command(BaseCommand):
+    help = "Print the merged facts of filing, model card and diagnostics files, with provenance."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("files", nargs="+", metavar="FILE")
+        parser.add_argument("--format", choices=["text", "json"], default="text")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        try:
+            facts = facts_from_paths(options["files"])
+        except IntakeError as error:
+            raise CommandError(intake_error_text(error)) from None
+        if options["format"] == "json":
+            self.stdout.write(json.dumps(facts.as_dict(), indent=2, sort_keys=True))
+            return
+        self.stdout.write(f"facts sha256 {facts.sha256}")
+        for path, where in sorted(facts.provenance.items()):
+            self.stdout.write(f"  {path} = {_value_at(facts.document, path)!r}  ← {_where(where)}")
+        self.stdout.write(
+            f"missing ({len(facts.missing)}): {', '.join(facts.missing) or 'nothing'}"
+        )
+        for warning in facts.warnings:
+            self.stdout.write(self.style.WARNING(f"warning: {warning.location}: {warning.message}"))
+
+
+def _where(location: dict[str, Any]) -> str:
+    parts = [location["file"]]
+    if location.get("line"):
+        parts.append(f"line {location['line']}")
+    if location.get("field"):
+        parts.append(location["field"])
+    return ", ".join(parts)
+
+
+def _value_at(document: dict[str, Any], path: str) -> Any:
+    if path.startswith("diagnostics["):
+        metric = path[len("diagnostics[") : -1]
+        return next(
+            (d["value"] for d in document.get("diagnostics", []) if d["metric"] == metric), None
+        )
+    if path.startswith("evidence["):
+        return path[len("evidence[") : -1]
+    section, _, name = path.partition(".")
+    return document.get(section, {}).get(name)

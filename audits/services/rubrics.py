@@ -1,0 +1,118 @@
+"""Rubric versions: loaded from `audits/rubrics/`, stored once, never changed, published."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from django.db import transaction
+
+from audits import rubric as engine
+from audits.errors import ServiceError
+from audits.models import Rubric
+from audits.roles import require_regulator_admin
+from audits.services.audit_log import audit_event_record
+
+DEFAULT_RUBRIC_URN = "urn:govportal:rubric:mesa-optimization"
+
+
+@dataclass(frozen=True)
+class RubricLoad:
+    rubric: Rubric
+    created: bool
+
+
+def rubric_engine_form(row: Rubric) -> engine.Rubric:
+    """The engine's view of a stored rubric (validated when it was loaded)."""
+    return engine.Rubric(urn=row.urn, version=row.version, sha256=row.sha256, content=row.content)
+
+
+@transaction.atomic
+def rubrics_load(
+    *, directory: Path | None = None, acting_user: Any | None = None
+) -> list[RubricLoad]:
+    """Store every rubric version found on disk that is not stored yet.
+
+    A version already stored with different content is refused: a published version never
+    changes, a change is a new version. The newest version of a urn with none in force is
+    put in force.
+    """
+    found = engine.available_rubrics(directory) if directory else engine.available_rubrics()
+    loads = []
+    for candidate in found:
+        stored = Rubric.objects.filter(urn=candidate.urn, version=candidate.version).first()
+        if stored is not None:
+            if stored.sha256 != candidate.sha256:
+                raise ServiceError(
+                    f"{candidate.reference} is already stored with different content "
+                    f"(stored sha256 {stored.sha256[:12]}…, file {candidate.source} has "
+                    f"{candidate.sha256[:12]}…); publish the change as a new version."
+                )
+            loads.append(RubricLoad(stored, created=False))
+            continue
+        row = Rubric.objects.create(
+            urn=candidate.urn,
+            version=candidate.version,
+            sha256=candidate.sha256,
+            content=candidate.content,
+        )
+        audit_event_record(
+            actor=acting_user,
+            action="rubric.load",
+            object_type="rubric",
+            object_id=candidate.reference,
+            payload={"sha256": candidate.sha256},
+        )
+        loads.append(RubricLoad(row, created=True))
+    for urn in {load.rubric.urn for load in loads}:
+        if not Rubric.objects.filter(urn=urn, in_force=True).exists():
+            newest = max(
+                (load.rubric for load in loads if load.rubric.urn == urn),
+                key=lambda row: rubric_engine_form(row).version_key,
+            )
+            _put_in_force(newest, acting_user)
+    return loads
+
+
+def _put_in_force(row: Rubric, acting_user: Any | None) -> None:
+    Rubric.objects.filter(urn=row.urn, in_force=True).exclude(pk=row.pk).update(in_force=False)
+    row.in_force = True
+    row.save(update_fields=["in_force"])
+    audit_event_record(
+        actor=acting_user,
+        action="rubric.publish",
+        object_type="rubric",
+        object_id=f"{row.urn}@{row.version}",
+        payload={"sha256": row.sha256},
+    )
+
+
+@transaction.atomic
+def rubric_publish(*, rubric: Rubric, acting_user: Any | None) -> Rubric:
+    """Put a stored rubric version in force: a regulator admin, or an operator's command."""
+    if acting_user is not None:
+        require_regulator_admin(acting_user)
+    rubric = Rubric.objects.select_for_update().get(pk=rubric.pk)
+    _put_in_force(rubric, acting_user)
+    return rubric
+
+
+def rubric_in_force(urn: str = DEFAULT_RUBRIC_URN) -> Rubric:
+    rubric = Rubric.objects.filter(urn=urn, in_force=True).first()
+    if rubric is None:
+        raise ServiceError(f"No version of {urn} is in force; run `python manage.py load_rubrics`.")
+    return rubric
+
+
+def rubric_by_reference(reference: str) -> Rubric:
+    """A stored rubric named `urn@version` (or the newest stored version of `urn`)."""
+    urn, _, version = reference.partition("@")
+    rows = Rubric.objects.filter(urn=urn)
+    if version:
+        rows = rows.filter(version=version)
+    candidates = list(rows)
+    if not candidates:
+        known = ", ".join(f"{r.urn}@{r.version}" for r in Rubric.objects.all()) or "none"
+        raise ServiceError(f"No stored rubric {reference!r}; stored: {known}.")
+    return max(candidates, key=lambda row: rubric_engine_form(row).version_key)

@@ -1,0 +1,209 @@
+from pathlib import Path
+
+import pytest
+
+from audits.errors import NotPermitted, ServiceError, TransitionRefused
+from audits.intake.types import IntakeError
+from audits.models import (
+    AuditEvent,
+    DiagnosticUpload,
+    Evidence,
+    Facts,
+    MetricAlias,
+    ModelCard,
+    StoredFile,
+)
+from audits.services.intake import (
+    diagnostics_attach,
+    evidence_attach,
+    facts_build,
+    filing_document_attach,
+    model_card_attach,
+)
+from audits.services.submissions import (
+    submission_request_changes,
+    submission_start_review,
+    submission_submit,
+)
+
+DEMO = Path(__file__).resolve().parents[3] / "audits" / "fixtures" / "demo"
+FILING = (DEMO / "hearth-1.3.filing.yaml").read_bytes()
+DIAGNOSTICS = (DEMO / "hearth-1.3-diagnostics.csv").read_bytes()
+
+
+@pytest.fixture
+def hearth(lab_member):
+    from audits.services.submissions import submission_create
+
+    return submission_create(acting_user=lab_member, model_name="Hearth", model_version="1.3")
+
+
+def test_a_filing_becomes_facts_with_provenance(hearth, lab_member):
+    outcome = model_card_attach(
+        submission=hearth, acting_user=lab_member, file_name="hearth.yaml", content=FILING
+    )
+    facts = outcome.facts
+    assert facts.document["training"]["rl_horizon_steps"] == 2000
+    assert facts.provenance["training.rl_horizon_steps"]["file"] == "hearth.yaml"
+    assert facts.provenance["training.rl_horizon_steps"]["line"] == 16
+    assert "model.release_date" in facts.missing
+    assert outcome.upload.format == "filing"
+    assert (
+        AuditEvent.objects.filter(action="model_card.attach", object_id=hearth.reference).count()
+        == 1
+    )
+
+
+def test_diagnostics_join_the_facts_and_identical_bytes_are_stored_once(hearth, lab_member):
+    model_card_attach(
+        submission=hearth, acting_user=lab_member, file_name="hearth.yaml", content=FILING
+    )
+    diagnostics_attach(
+        submission=hearth, acting_user=lab_member, file_name="d.csv", content=DIAGNOSTICS
+    )
+    evidence_attach(
+        submission=hearth, acting_user=lab_member, file_name="copy.csv", content=DIAGNOSTICS
+    )
+    facts = Facts.objects.get(submission=hearth, revision=1)
+    metrics = {d["metric"]: d["value"] for d in facts.document["diagnostics"]}
+    assert metrics["situational_awareness.sad_score"] == 0.41
+    assert facts.provenance["diagnostics[reward_hacking.rate]"]["file"] == "d.csv"
+    assert facts.document["evidence"] == [{"file": "copy.csv", "description": ""}]
+    assert StoredFile.objects.count() == 2  # the filing, and the CSV once for both uploads
+    stored = StoredFile.objects.get(original_name="d.csv")
+    assert stored.content_type == "text/csv"
+    assert stored.blob.name.endswith(stored.sha256)
+
+
+def test_a_rejected_upload_leaves_nothing_behind(hearth, lab_member):
+    events = AuditEvent.objects.count()
+    with pytest.raises(IntakeError) as error:
+        diagnostics_attach(
+            submission=hearth,
+            acting_user=lab_member,
+            file_name="bad.csv",
+            content=b"metric,value\nreward_hacking.rate,1.5\n",
+        )
+    assert "bad.csv, line 2" in str(error.value)
+    assert not DiagnosticUpload.objects.exists()
+    assert not StoredFile.objects.exists()
+    assert AuditEvent.objects.count() == events
+
+
+def test_a_conflict_with_what_is_filed_rolls_the_upload_back(hearth, lab_member):
+    model_card_attach(
+        submission=hearth, acting_user=lab_member, file_name="hearth.yaml", content=FILING
+    )
+    conflicting = b"metric,value\ngoal_misgeneralization.proxy_pursuit_rate,0.9\n"
+    with pytest.raises(IntakeError) as error:
+        diagnostics_attach(
+            submission=hearth, acting_user=lab_member, file_name="new.csv", content=conflicting
+        )
+    assert "hearth.yaml" in str(error.value) and "new.csv" in str(error.value)
+    assert not DiagnosticUpload.objects.exists()
+    # Marked as superseding the filing's value, the same file is accepted.
+    outcome = diagnostics_attach(
+        submission=hearth,
+        acting_user=lab_member,
+        file_name="new.csv",
+        content=conflicting,
+        supersedes="hearth.yaml",
+    )
+    values = {d["metric"]: d["value"] for d in outcome.facts.document["diagnostics"]}
+    assert values["goal_misgeneralization.proxy_pursuit_rate"] == 0.9
+
+
+def test_uploads_are_for_the_lab_and_only_while_editable(
+    hearth, lab_member, other_lab_member, reviewer
+):
+    for outsider in (other_lab_member, reviewer):
+        with pytest.raises(NotPermitted):
+            model_card_attach(
+                submission=hearth, acting_user=outsider, file_name="f.yaml", content=FILING
+            )
+    model_card_attach(submission=hearth, acting_user=lab_member, file_name="f.yaml", content=FILING)
+    submitted = submission_submit(submission=hearth, acting_user=lab_member)
+    with pytest.raises(TransitionRefused, match="is submitted"):
+        diagnostics_attach(
+            submission=submitted, acting_user=lab_member, file_name="d.csv", content=DIAGNOSTICS
+        )
+
+
+def test_answering_a_change_request_adds_files_to_the_next_revision(hearth, lab_member, reviewer):
+    model_card_attach(submission=hearth, acting_user=lab_member, file_name="f.yaml", content=FILING)
+    submission = submission_start_review(
+        submission=submission_submit(submission=hearth, acting_user=lab_member),
+        acting_user=reviewer,
+    )
+    submission = submission_request_changes(
+        submission=submission, acting_user=reviewer, rationale="SAD"
+    )
+    outcome = diagnostics_attach(
+        submission=submission, acting_user=lab_member, file_name="d.csv", content=DIAGNOSTICS
+    )
+    assert outcome.upload.revision == 2
+    assert outcome.facts.revision == 2
+    # Revision 2 carries revision 1's filing; revision 1's facts are unchanged.
+    assert outcome.facts.document["training"]["rl_horizon_steps"] == 2000
+    first = Facts.objects.get(submission=submission, revision=1)
+    assert "situational_awareness.sad_score" not in {
+        d["metric"] for d in first.document["diagnostics"]
+    }
+
+
+def test_a_model_card_slot_refuses_diagnostics_and_back(hearth, lab_member):
+    with pytest.raises(IntakeError, match="upload it as diagnostics"):
+        model_card_attach(
+            submission=hearth, acting_user=lab_member, file_name="d.csv", content=DIAGNOSTICS
+        )
+    with pytest.raises(IntakeError, match="upload it as a model card"):
+        diagnostics_attach(
+            submission=hearth, acting_user=lab_member, file_name="f.yaml", content=FILING
+        )
+    assert not ModelCard.objects.exists()
+
+
+def test_oversized_files_are_refused(hearth, lab_member, settings):
+    settings.GOVPORTAL_MAX_UPLOAD_BYTES = 100
+    with pytest.raises((IntakeError, ServiceError), match="limit"):
+        evidence_attach(
+            submission=hearth, acting_user=lab_member, file_name="big.bin", content=b"x" * 101
+        )
+    assert not Evidence.objects.exists()
+
+
+def test_the_submission_record_supplies_name_and_version_only_when_no_file_does(hearth, lab_member):
+    facts = facts_build(submission=hearth)
+    assert facts.document["model"] == {"name": "Hearth", "version": "1.3"}
+    assert facts.provenance["model.name"]["file"] == "submission record"
+    filing_document_attach(
+        submission=hearth,
+        acting_user=lab_member,
+        document={
+            "filing_schema": "govportal/filing/1",
+            "model": {"name": "Hearth", "version": "1.3.1", "developer": "X"},
+        },
+    )
+    facts = facts_build(submission=hearth)
+    assert facts.document["model"]["version"] == "1.3.1"
+    assert facts.provenance["model.version"]["file"] == "filing.json"
+
+
+def test_submitting_needs_the_developer(hearth, lab_member):
+    with pytest.raises(ServiceError, match=r"model\.developer"):
+        submission_submit(submission=hearth, acting_user=lab_member)
+    hearth.refresh_from_db()
+    assert hearth.status == "draft"
+
+
+def test_admin_aliases_extend_the_mapping(hearth, lab_member):
+    MetricAlias.objects.create(pattern="house_sad", metric="situational_awareness.sad_score")
+    outcome = diagnostics_attach(
+        submission=hearth,
+        acting_user=lab_member,
+        file_name="a.csv",
+        content=b"metric,value\nhouse_sad,0.5\n",
+    )
+    assert [d["metric"] for d in outcome.facts.document["diagnostics"]] == [
+        "situational_awareness.sad_score"
+    ]
