@@ -1,22 +1,30 @@
 """The rubric engine: compile a rubric once, then assess facts documents quickly.
 
-`compile_rubric` turns every condition, signal, adjustment and gate of a validated rubric
-into small closures, and every weight into exact integer coefficients, so `assess` does no
-parsing, no validation of the rubric and no floating-point arithmetic that could put a
-score on the wrong side of a tier threshold. Pure Python: nothing here imports Django.
+`compile_rubric` turns every weight into exact integer coefficients, and every condition,
+signal, adjustment and gate of a validated rubric twice into code: one generated function
+(scorer.py) that computes the levels, gates and scores `assess` needs, and small closures
+that write each criterion's explanation and used facts when a result's criteria are first
+read (and check that both agree). `assess` does no parsing, no validation of the rubric and
+no floating-point arithmetic that could put a score on the wrong side of a tier threshold.
+Pure Python: nothing here imports Django.
 """
 
 from __future__ import annotations
 
+import json
 import operator
 import string
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from decimal import Decimal
 from fractions import Fraction
-from math import lcm
+from functools import partial
+from hashlib import sha256
+from itertools import compress
+from math import isfinite, lcm
+from operator import gt
 from typing import Any, NamedTuple
 
-from audits.canonical import sha256_hex
 from audits.rubric.loader import Rubric
 from audits.rubric.schema import (
     BOOLEAN,
@@ -27,6 +35,7 @@ from audits.rubric.schema import (
     condition_facts,
     diagnostic_metric,
 )
+from audits.rubric.scorer import build_scorer
 
 # Bumped whenever the engine would give a different result for the same rubric and facts.
 ENGINE_VERSION = "1"
@@ -137,16 +146,27 @@ class AssessmentResult:
     coverage: float  # unrounded; to_dict() rounds to 3 decimals
     insufficient_evidence: bool
     categories: list[CategoryResult]
-    criteria: list[CriterionResult]
     gates: list[GateResult]  # the gates that fired
     overall_numerator: int = field(repr=False)
     overall_denominator: int = field(repr=False)
     coverage_numerator: int = field(repr=False)
     coverage_denominator: int = field(repr=False)
+    criterion_ids: tuple[str, ...] = field(repr=False)
+    criterion_levels: tuple[int, ...] = field(repr=False)
+    # Writes the criteria's explanations and used facts; called once, when first needed.
+    explain_criteria: Callable[[], list[CriterionResult]] = field(repr=False, compare=False)
+    _criteria: list[CriterionResult] | None = field(default=None, repr=False, compare=False)
+
+    @property
+    def criteria(self) -> list[CriterionResult]:
+        """Every criterion's result, in rubric order (written on first access)."""
+        if self._criteria is None:
+            self._criteria = self.explain_criteria()
+        return self._criteria
 
     @property
     def levels(self) -> dict[str, int]:
-        return {criterion.id: criterion.level for criterion in self.criteria}
+        return dict(zip(self.criterion_ids, self.criterion_levels, strict=True))
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -184,14 +204,28 @@ def _exact(number: int | float) -> Fraction:
 
 
 def format_value(value: Any) -> str:
-    """A fact value as explanations show it: the value as filed, booleans as in YAML."""
+    """A fact value as explanations show it: the value as filed, booleans as in YAML,
+    numbers of a million or more in scientific notation (`3.4e10`, `3.0e24`)."""
     if value is True:
         return "true"
     if value is False:
         return "false"
     if isinstance(value, list | tuple):
         return "[" + ", ".join(format_value(member) for member in value) + "]"
+    if isinstance(value, int | float) and isfinite(value) and abs(value) >= 1e6:
+        return _scientific(value)
     return str(value)
+
+
+def _scientific(number: int | float) -> str:
+    """`34000000000.0` -> `3.4e10`, with every significant digit of the value as filed.
+
+    repr() gives a float's shortest exact digits, which Decimal splits without rounding.
+    """
+    sign, digit_tuple, exponent = Decimal(repr(number)).as_tuple()
+    digits = "".join(map(str, digit_tuple)).rstrip("0") or "0"
+    power = len(digit_tuple) - 1 + int(exponent)  # an int: the number is finite
+    return f"{'-' if sign else ''}{digits[0]}.{digits[1:] or '0'}e{power}"
 
 
 def describe_location(location: Any) -> str:
@@ -642,17 +676,26 @@ def _expected(path: str) -> str:
     return "text"
 
 
-def _fits(value: Any, kind: str, allowed: frozenset[str]) -> bool:
-    """Whether a present value fits the filing schema (finiteness is checked by hashing)."""
-    if kind == ENUM:
-        return value.__class__ is str and value in allowed
-    if kind == NUMBER:
-        return value.__class__ is float or value.__class__ is int
-    if kind == BOOLEAN:
-        return value is True or value is False
-    if kind == LIST:
-        return isinstance(value, list | tuple) and allowed.issuperset(value)
-    return isinstance(value, str)
+def _refused(value: Any, path: str) -> FactsError:
+    return FactsError(f"{value!r} is not {_expected(path)}", path=path)
+
+
+# audits.canonical.canonical_json's encoder (C-accelerated), built once: json.dumps builds
+# a new one on every call with non-default settings, about 2 µs a facts document.
+# tests/audits/rubric/test_engine.py checks both give the same bytes.
+_CANONICAL_ENCODER = json.JSONEncoder(
+    sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
+)
+
+
+def facts_sha256(facts: Mapping[str, Any]) -> str:
+    """SHA-256 of the canonical JSON of a facts document (= audits.canonical.sha256_hex)."""
+    try:
+        # Also rejects NaN and infinities (allow_nan=False), which the scorer relies on.
+        canonical = _CANONICAL_ENCODER.encode(facts)
+    except (TypeError, ValueError) as error:
+        raise FactsError(f"facts are not a finite JSON document: {error}") from None
+    return sha256(canonical.encode("utf-8")).hexdigest()
 
 
 class CompiledRubric:
@@ -670,20 +713,28 @@ class CompiledRubric:
         self.criteria = [
             CompiledCriterion(spec, named, cache, templates) for spec in content["criteria"]
         ]
+        self.criterion_ids = tuple(criterion.id for criterion in self.criteria)
         self._compile_scores(content)
         self._compile_tiers(content)
         self._compile_gates(content, named, cache)
-        self._compile_fact_reading(content, named)
+        self._compile_fact_paths(content, named)
+        self._score, self.scorer_source = build_scorer(
+            content,
+            self.fact_paths,
+            self.category_coefficients,
+            {"FactsError": FactsError, "Mapping": Mapping, "refused": _refused},
+        )
 
     def _compile_scores(self, content: Mapping[str, Any]) -> None:
         # Category score = 100 × Σ(w × level / max) / Σw. Each criterion gets an integer
         # coefficient over a per-category denominator, and each category an integer
         # coefficient over one overall denominator, so every score is an exact fraction.
-        self.categories: list[tuple[str, str, float, int, int, tuple[CompiledCriterion, ...]]]
-        self.categories = []
+        # The scorer computes each category's numerator from `category_coefficients`.
+        self.categories: list[tuple[str, str, float, int, int]] = []
+        self.category_coefficients: list[dict[str, int]] = []
         category_fractions: list[Fraction] = []
         for category in content["categories"]:
-            members = tuple(c for c in self.criteria if c.category == category["id"])
+            members = [c for c in self.criteria if c.category == category["id"]]
             total = sum((_exact(member.weight) for member in members), Fraction(0))
             coefficients = [
                 100 * _exact(member.weight) / member.max_level / total for member in members
@@ -691,27 +742,22 @@ class CompiledRubric:
             denominator = lcm(*(value.denominator for value in coefficients))
             for member, coefficient in zip(members, coefficients, strict=True):
                 member.coefficient = int(coefficient * denominator)
+            self.category_coefficients.append({member.id: member.coefficient for member in members})
             category_fractions.append(_exact(category["weight"]) / denominator)
             self.categories.append(
-                (category["id"], category["title"], category["weight"], denominator, 0, members)
+                (category["id"], category["title"], category["weight"], denominator, 0)
             )
         self._overall_denominator = lcm(*(value.denominator for value in category_fractions))
         self.categories = [
-            (
-                identifier,
-                title,
-                weight,
-                denominator,
-                int(share * self._overall_denominator),
-                members,
-            )
-            for (identifier, title, weight, denominator, _, members), share in zip(
+            (identifier, title, weight, denominator, int(share * self._overall_denominator))
+            for (identifier, title, weight, denominator, _), share in zip(
                 self.categories, category_fractions, strict=True
             )
         ]
         weight_scale = lcm(*(_exact(c.weight).denominator for c in self.criteria))
         for criterion in self.criteria:
             criterion.coverage_weight = int(_exact(criterion.weight) * weight_scale)
+        self._coverage_weights = tuple(criterion.coverage_weight for criterion in self.criteria)
         threshold = _exact(content["coverage"]["insufficient_below"])
         self._insufficient_below = (threshold.numerator, threshold.denominator)
 
@@ -728,6 +774,7 @@ class CompiledRubric:
     def _compile_gates(
         self, content: Mapping[str, Any], named: Mapping[str, Any], cache: dict[str, Condition]
     ) -> None:
+        # The conditions are kept for apply_overrides; assess takes the gates from the scorer.
         self.gates = [
             (
                 gate["id"],
@@ -738,7 +785,7 @@ class CompiledRubric:
             for gate in content["gates"]
         ]
 
-    def _compile_fact_reading(self, content: Mapping[str, Any], named: Mapping[str, Any]) -> None:
+    def _compile_fact_paths(self, content: Mapping[str, Any], named: Mapping[str, Any]) -> None:
         paths: list[str] = []
         for spec in content["criteria"]:
             for condition in _conditions_of(spec):
@@ -750,19 +797,6 @@ class CompiledRubric:
         for gate in content["gates"]:
             paths.extend(condition_facts(gate["when"], named))
         self.fact_paths = tuple(dict.fromkeys(paths))
-        sections: dict[str, list[tuple[str, str, str, frozenset[str]]]] = {}
-        self._diagnostic_paths: dict[str, str] = {}
-        for path in self.fact_paths:
-            metric = diagnostic_metric(path)
-            if metric is not None:
-                self._diagnostic_paths[metric] = path
-            else:
-                section, _, key = path.partition(".")
-                kind = KNOWN_FACTS[path]
-                sections.setdefault(section, []).append(
-                    (key, path, kind.kind, frozenset(kind.allowed))
-                )
-        self._sections = tuple((section, tuple(fields)) for section, fields in sections.items())
 
     def read_facts(self, facts: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:
         """The present facts the rubric reads, by path, and the diagnostics' own sources.
@@ -770,41 +804,22 @@ class CompiledRubric:
         Raises FactsError for a value outside the filing schema: a wrong value must not be
         scored as if it were a valid one.
         """
-        values: dict[str, Any] = {}
-        for section, fields in self._sections:
-            block = facts.get(section)
-            if not block:
-                continue
-            if not isinstance(block, Mapping):
-                raise FactsError("expected a mapping of facts", path=section)
-            get = block.get
-            for key, path, kind, allowed in fields:
-                value = get(key)
-                if value is None:
-                    continue
-                if not _fits(value, kind, allowed):
-                    raise FactsError(f"{value!r} is not {_expected(path)}", path=path)
-                values[path] = value
-        sources: dict[str, str] = {}
-        diagnostics = facts.get("diagnostics")
-        if diagnostics:
-            wanted = self._diagnostic_paths
-            seen: set[str] = set()
-            for entry in diagnostics:
-                found = wanted.get(entry.get("metric"))
-                if found is None or found in seen:
-                    continue  # at most one per metric after normalization; the first wins
-                seen.add(found)
-                value = entry.get("value")
-                if value is None:
-                    continue
-                if value.__class__ is not float and value.__class__ is not int:
-                    raise FactsError(f"{value!r} is not a number", path=found)
-                values[found] = value
-                source = entry.get("source")
-                if source:
-                    sources[found] = str(source)
-        return values, sources
+        values, sources, *_ = self._score(facts)
+        return self._present(values), sources
+
+    def _present(self, values: tuple[Any, ...]) -> dict[str, Any]:
+        return {
+            path: value
+            for path, value in zip(self.fact_paths, values, strict=True)
+            if value is not None
+        }
+
+    def _tier_index(self, overall_numerator: int) -> int:
+        tier_index = 0
+        for index, (scaled_minimum, minimum_denominator) in enumerate(self._tier_thresholds):
+            if overall_numerator * minimum_denominator >= scaled_minimum:
+                tier_index = index
+        return tier_index
 
     def assess(
         self, facts: Mapping[str, Any], provenance: Mapping[str, Provenance] | None = None
@@ -814,14 +829,178 @@ class CompiledRubric:
         `provenance` maps fact paths (`training.environment_diversity`,
         `diagnostics[<metric>]`) to `{"file", "line", "field"}`; a used fact's source is
         that location, else the diagnostic's own `source`, else "".
-        """
-        try:
-            # Also rejects NaN and infinities (allow_nan=False), which read_facts relies on.
-            facts_sha256 = sha256_hex(facts)
-        except (TypeError, ValueError) as error:
-            raise FactsError(f"facts are not a finite JSON document: {error}") from None
-        values, sources = self.read_facts(facts)
 
+        Scores, tier, gates and coverage are computed here; each criterion's explanation
+        and used facts are written when `criteria` (or `to_dict()`) is first read, from the
+        facts read now and `provenance` as it is then.
+        """
+        facts_hash = facts_sha256(facts)
+        values, sources, levels, applicable, missing, fired, numerators = self._score(facts)
+
+        categories = []
+        overall_numerator = 0
+        for (category_id, title, weight, denominator, share), numerator in zip(
+            self.categories, numerators, strict=True
+        ):
+            categories.append(
+                CategoryResult(
+                    category_id, title, weight, numerator / denominator, numerator, denominator
+                )
+            )
+            overall_numerator += share * numerator
+        overall_denominator = self._overall_denominator
+
+        tier_before_gates = tier_index = self._tier_index(overall_numerator)
+        fired_gates = []
+        for (_, _, gate_result, min_tier), holds in zip(self.gates, fired, strict=True):
+            if holds:
+                fired_gates.append(gate_result)
+                if min_tier > tier_index:
+                    tier_index = min_tier
+
+        weights = self._coverage_weights
+        # For booleans `applicable > missing` is "applicable and not missing".
+        covered = sum(compress(weights, map(gt, applicable, missing)))
+        applicable_weight = sum(compress(weights, applicable))
+        if applicable_weight == 0:
+            covered = applicable_weight = 1  # 1.0 when no criterion applies
+        below_numerator, below_denominator = self._insufficient_below
+
+        return AssessmentResult(
+            self.urn,
+            self.version,
+            self.sha256,
+            ENGINE_VERSION,
+            facts_hash,
+            overall_numerator / overall_denominator,
+            self.tier_ids[tier_index],
+            self.tier_ids[tier_before_gates],
+            covered / applicable_weight,
+            covered * below_denominator < below_numerator * applicable_weight,
+            categories,
+            fired_gates,
+            overall_numerator,
+            overall_denominator,
+            covered,
+            applicable_weight,
+            self.criterion_ids,
+            levels,
+            partial(self._explain, values, sources, provenance, levels, applicable, missing),
+        )
+
+    def apply_overrides(
+        self,
+        result: Mapping[str, Any],
+        levels: Mapping[str, int],
+        *,
+        facts: Mapping[str, Any],
+    ) -> dict[str, Any]:
+        """`result` (a stored `to_dict()` form) rescored with regulators' `levels` by criterion id.
+
+        Category scores, the overall score, the tier and the gates are recomputed exactly as
+        `assess` does, the gates from the new levels and `facts` (the document `result` was
+        computed from: some gates read facts, e.g. autonomy). Each overridden criterion
+        carries `level` (the override), `automated_level` (the engine's) and
+        `overridden: true`; the others keep the engine's level. Coverage, evidence and
+        explanations are the engine's: an override decides a level, not what was supplied.
+        Applying overrides to a result that already has some replaces them: the levels
+        given here are the complete set.
+
+        Raises ValueError for an unknown criterion, a level outside 0..max_level, or a
+        result or facts document that is not this rubric's assessment of these facts.
+        """
+        reference = result.get("rubric") or {}
+        if reference.get("sha256") != self.sha256:
+            raise ValueError(
+                f"the result was computed under rubric {reference.get('urn')}@"
+                f"{reference.get('version')}, not {self.urn}@{self.version}; apply overrides "
+                "with the rubric that produced it"
+            )
+        if facts_sha256(facts) != result.get("facts_sha256"):
+            raise ValueError(
+                "the facts document is not the one the result was computed from "
+                "(facts_sha256 differs); pass the facts of the assessed revision"
+            )
+        maxima = {criterion.id: criterion.max_level for criterion in self.criteria}
+        for criterion_id, level in levels.items():
+            if criterion_id not in maxima:
+                raise ValueError(
+                    f"unknown criterion {criterion_id!r} in the overrides; "
+                    f"{self.urn}@{self.version} has {', '.join(maxima)}"
+                )
+            maximum = maxima[criterion_id]
+            if level.__class__ is not int or not 0 <= level <= maximum:
+                raise ValueError(
+                    f"override of {criterion_id}: level {level!r} is not a whole number "
+                    f"from 0 to {maximum}"
+                )
+
+        criteria = []
+        final_levels: dict[str, int] = {}
+        for stored in result["criteria"]:
+            criterion = {
+                key: value
+                for key, value in stored.items()
+                if key not in ("automated_level", "overridden")
+            }
+            automated = stored.get("automated_level", stored["level"])
+            if stored["id"] in levels:
+                criterion["level"] = levels[stored["id"]]
+                criterion["automated_level"] = automated
+                criterion["overridden"] = True
+            else:
+                criterion["level"] = automated
+            final_levels[criterion["id"]] = criterion["level"]
+            criteria.append(criterion)
+        if set(final_levels) != set(maxima):
+            raise ValueError(f"the result's criteria are not those of {self.urn}@{self.version}")
+
+        scores: dict[str, float] = {}
+        overall_numerator = 0
+        for (category_id, _, _, denominator, share), coefficients in zip(
+            self.categories, self.category_coefficients, strict=True
+        ):
+            numerator = sum(
+                coefficient * final_levels[criterion_id]
+                for criterion_id, coefficient in coefficients.items()
+            )
+            scores[category_id] = _round_half_up(numerator, denominator, 2)
+            overall_numerator += share * numerator
+        categories = [
+            {**category, "score": scores[category["id"]]} for category in result["categories"]
+        ]
+
+        tier_before_gates = tier_index = self._tier_index(overall_numerator)
+        values, _ = self.read_facts(facts)
+        fired: dict[str, bool] = {}
+        gates = []
+        for gate_id, condition, gate_result, min_tier in self.gates:
+            fired[gate_id] = condition(values, final_levels, fired)
+            if fired[gate_id]:
+                gates.append(gate_result.to_dict())
+                tier_index = max(tier_index, min_tier)
+
+        return {
+            **result,
+            "overall_score": _round_half_up(overall_numerator, self._overall_denominator, 2),
+            "tier": self.tier_ids[tier_index],
+            "tier_before_gates": self.tier_ids[tier_before_gates],
+            "categories": categories,
+            "criteria": criteria,
+            "gates": gates,
+        }
+
+    def _explain(
+        self,
+        scored_values: tuple[Any, ...],
+        sources: dict[str, str],
+        provenance: Mapping[str, Provenance] | None,
+        levels: tuple[int, ...],
+        applicable: tuple[bool, ...],
+        missing: tuple[bool, ...],
+    ) -> list[CriterionResult]:
+        """Every criterion's full result, from the closures; they must agree with the scorer."""
+        values = self._present(scored_values)
         source_of: Callable[[str, str], str]
         if provenance:
             described: dict[str, str] = {}
@@ -837,69 +1016,16 @@ class CompiledRubric:
         else:
             source_of = sources.get
 
-        criteria = [criterion.evaluate(values, source_of) for criterion in self.criteria]
-        levels = {result.id: result.level for result in criteria}
-
-        categories = []
-        overall_numerator = 0
-        for category_id, title, weight, denominator, share, members in self.categories:
-            numerator = 0
-            for member in members:
-                numerator += member.coefficient * levels[member.id]
-            categories.append(
-                CategoryResult(
-                    category_id, title, weight, numerator / denominator, numerator, denominator
+        results = [criterion.evaluate(values, source_of) for criterion in self.criteria]
+        for result, *scored in zip(results, levels, applicable, missing, strict=True):
+            if [result.level, result.applicable, result.missing_evidence] != scored:
+                raise RuntimeError(
+                    f"rubric engine: the generated scorer and the closures disagree on "
+                    f"{result.id} of {self.urn}@{self.version} ({scored} against "
+                    f"{[result.level, result.applicable, result.missing_evidence]}); "
+                    "this is a bug in audits/rubric, please report it with the facts."
                 )
-            )
-            overall_numerator += share * numerator
-        overall_denominator = self._overall_denominator
-
-        tier_index = 0
-        for index, (scaled_minimum, minimum_denominator) in enumerate(self._tier_thresholds):
-            if overall_numerator * minimum_denominator >= scaled_minimum:
-                tier_index = index
-        tier_before_gates = tier_index
-
-        fired: dict[str, bool] = {}
-        fired_gates = []
-        for gate_id, condition, gate_result, min_tier in self.gates:
-            holds = condition(values, levels, fired)
-            fired[gate_id] = holds
-            if holds:
-                fired_gates.append(gate_result)
-                if min_tier > tier_index:
-                    tier_index = min_tier
-
-        covered = 0
-        applicable = 0
-        for compiled, result in zip(self.criteria, criteria, strict=True):
-            if result.applicable:
-                applicable += compiled.coverage_weight
-                if not result.missing_evidence:
-                    covered += compiled.coverage_weight
-        if applicable == 0:
-            covered = applicable = 1  # 1.0 when no criterion applies
-        below_numerator, below_denominator = self._insufficient_below
-
-        return AssessmentResult(
-            self.urn,
-            self.version,
-            self.sha256,
-            ENGINE_VERSION,
-            facts_sha256,
-            overall_numerator / overall_denominator,
-            self.tier_ids[tier_index],
-            self.tier_ids[tier_before_gates],
-            covered / applicable,
-            covered * below_denominator < below_numerator * applicable,
-            categories,
-            criteria,
-            fired_gates,
-            overall_numerator,
-            overall_denominator,
-            covered,
-            applicable,
-        )
+        return results
 
 
 def _conditions_of(spec: Mapping[str, Any]) -> list[Mapping[str, Any]]:
@@ -921,19 +1047,38 @@ _COMPILED: dict[str, CompiledRubric] = {}
 _COMPILED_LIMIT = 16
 
 
-def assess(
-    rubric: Rubric,
-    facts: Mapping[str, Any],
-    provenance: Mapping[str, Provenance] | None = None,
-) -> AssessmentResult:
-    """Assess `facts` under `rubric`, compiling it on first use (cached by its sha256)."""
+def _compiled(rubric: Rubric) -> CompiledRubric:
+    """`rubric` compiled, from a small cache keyed by its sha256."""
     compiled = _COMPILED.get(rubric.sha256)
     if compiled is None:
         compiled = compile_rubric(rubric)
         if len(_COMPILED) >= _COMPILED_LIMIT:
             _COMPILED.pop(next(iter(_COMPILED)))
         _COMPILED[rubric.sha256] = compiled
-    return compiled.assess(facts, provenance)
+    return compiled
+
+
+def assess(
+    rubric: Rubric,
+    facts: Mapping[str, Any],
+    provenance: Mapping[str, Provenance] | None = None,
+) -> AssessmentResult:
+    """Assess `facts` under `rubric`, compiling it on first use (cached by its sha256)."""
+    return _compiled(rubric).assess(facts, provenance)
+
+
+def apply_overrides(
+    rubric: Rubric,
+    result: Mapping[str, Any],
+    levels: Mapping[str, int],
+    *,
+    facts: Mapping[str, Any],
+) -> dict[str, Any]:
+    """`result` (a stored `to_dict()` form) rescored with regulators' `levels` by criterion id.
+
+    See `CompiledRubric.apply_overrides`.
+    """
+    return _compiled(rubric).apply_overrides(result, levels, facts=facts)
 
 
 def diff_assessments(old: Mapping[str, Any], new: Mapping[str, Any]) -> dict[str, Any]:

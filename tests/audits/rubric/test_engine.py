@@ -5,8 +5,12 @@ import copy
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from audits.rubric import FactsError, assess, diff_assessments, load_rubric
+from audits.canonical import sha256_hex
+from audits.rubric import FactsError, assess, compile_rubric, diff_assessments, load_rubric
+from audits.rubric.engine import facts_sha256, format_value
 from tests.audits.rubric.helpers import (
     CALM_FACTS,
     EXAMPLES,
@@ -150,3 +154,106 @@ def test_rubric_package_imports_nothing_from_django():
                 assert not name.startswith(("django", "rest_framework", "audits.models")), (
                     f"{module.name} imports {name}"
                 )
+
+
+JSON_VALUES = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers(-(10**30), 10**30)
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text(),
+    lambda children: (
+        st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=8), children, max_size=4)
+    ),
+    max_leaves=20,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.dictionaries(st.text(max_size=8), JSON_VALUES, max_size=6))
+def test_facts_hash_is_the_canonical_hash(document):
+    assert facts_sha256(document) == sha256_hex(document)
+
+
+def test_facts_hash_of_the_examples_is_the_canonical_hash():
+    for name in ("coding-agent", "household-robot"):
+        facts = load_filing(EXAMPLES / f"{name}.filing.yaml")
+        facts["model"]["name"] = "Modèle à l’essai ✓"  # non-ASCII stays UTF-8
+        assert facts_sha256(facts) == sha256_hex(facts)
+
+
+@pytest.mark.parametrize(
+    ("value", "text"),
+    [
+        (34000000000.0, "3.4e10"),
+        (3e24, "3.0e24"),
+        (1_000_000, "1.0e6"),
+        (123456789, "1.23456789e8"),
+        (1.2345e17, "1.2345e17"),
+        (-2.5e7, "-2.5e7"),
+        (999999, "999999"),
+        (32000.0, "32000.0"),
+        (800, "800"),
+        (0.07, "0.07"),
+        (0.0, "0.0"),
+        (True, "true"),
+        (["rlhf", "rl_environment"], "[rlhf, rl_environment]"),
+    ],
+)
+def test_format_value(value, text):
+    assert format_value(value) == text
+
+
+def test_large_numbers_read_in_scientific_notation_in_explanations():
+    facts = with_facts(
+        CALM_FACTS, {"model.parameters": 34000000000.0, "training.compute_flop": 3e24}
+    )
+    e2 = next(c for c in rubric_v1().assess(facts).criteria if c.id == "E2")
+    assert e2.explanation == (
+        "Level 2: model.parameters is 3.4e10 (2); training.compute_flop is 3.0e24 (2)."
+    )
+    assert [fact.value for fact in e2.facts] == [34000000000.0, 3e24]  # values as filed
+
+
+def test_criteria_are_written_once_on_first_read():
+    result = rubric_v1().assess(CALM_FACTS)
+    assert result.levels["E1"] == 2
+    first = result.criteria
+    assert result.criteria is first
+    assert [c.level for c in first] == list(result.levels.values())
+
+
+def test_scorer_and_closures_must_agree():
+    compiled = compile_rubric(load_rubric(RUBRIC_FILE))
+    real_score = compiled._score
+
+    def wrong_score(facts):
+        values, sources, levels, *rest = real_score(facts)
+        return (values, sources, (levels[0] + 1, *levels[1:]), *rest)
+
+    compiled._score = wrong_score
+    result = compiled.assess(CALM_FACTS)
+    with pytest.raises(RuntimeError, match="disagree on E1"):
+        result.to_dict()
+
+
+def test_scorer_source_is_kept_for_reading():
+    source = rubric_v1().scorer_source
+    compile(source, "<rubric scorer>", "exec")
+    assert "# D5 scheming_sandbagging" in source
+    assert "gate_G5 = (gate_G1 and gate_G2)" in source
+
+
+def test_a_section_that_is_not_a_mapping_is_refused():
+    facts = with_facts(CALM_FACTS, {})
+    facts["training"] = ["rlhf"]
+    with pytest.raises(FactsError, match="expected a mapping of facts") as raised:
+        rubric_v1().assess(facts)
+    assert raised.value.path == "training"
+
+
+def test_the_first_diagnostic_of_a_metric_wins_even_without_a_value():
+    facts = with_facts(CALM_FACTS, {"diagnostics[reward_hacking.rate]": 0.3})
+    facts["diagnostics"].insert(0, {"metric": "reward_hacking.rate", "value": None})
+    p3 = next(c for c in rubric_v1().assess(facts).criteria if c.id == "P3")
+    assert p3.missing_evidence and p3.level == 2
