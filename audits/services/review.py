@@ -6,11 +6,13 @@ from typing import Any
 
 from django.db import transaction
 
+from audits import rubric as engine
 from audits.errors import NotPermitted, ServiceError, TransitionRefused
-from audits.models import Assessment, Comment, Override, Submission
+from audits.models import Assessment, Comment, Facts, Override, Submission
 from audits.roles import require_assigned_reviewer, require_membership
 from audits.services.assessment import assessment_latest
 from audits.services.audit_log import audit_event_record
+from audits.services.rubrics import rubric_engine_form
 
 
 def _criterion(assessment: Assessment, criterion_id: str) -> dict[str, Any]:
@@ -116,3 +118,19 @@ def criterion_override(
         },
     )
     return override
+
+
+def assessment_reviewed(assessment: Assessment) -> dict[str, Any]:
+    """The assessment's result with the regulators' overrides applied (no writes).
+
+    Scores, tier and gates are recomputed from the overridden levels; each overridden
+    criterion keeps its automated level beside the override. Without overrides, the stored
+    result as it is.
+    """
+    levels = {override.criterion: override.level for override in assessment.overrides.all()}
+    if not levels:
+        return assessment.result
+    facts = Facts.objects.get(submission_id=assessment.submission_id, revision=assessment.revision)
+    return engine.apply_overrides(
+        rubric_engine_form(assessment.rubric), assessment.result, levels, facts=facts.document
+    )
