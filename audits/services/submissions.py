@@ -19,6 +19,7 @@ from audits.errors import NotPermitted, ServiceError, TransitionRefused
 from audits.models import (
     AIModel,
     ReferenceCounter,
+    Report,
     Review,
     Submission,
     SubmissionRevision,
@@ -32,6 +33,7 @@ from audits.roles import (
 from audits.services.assessment import assessment_run
 from audits.services.audit_log import audit_event_record
 from audits.services.intake import facts_build
+from audits.services.reports import report_request
 
 Status = Submission.Status
 # A filing names its model and who made it before it can be submitted.
@@ -177,6 +179,7 @@ def submission_submit(*, submission: Submission, acting_user: Any) -> Submission
         facts_sha256=facts.sha256,
     )
     assessment_run(submission=submission, revision=submission.revision, acting_user=acting_user)
+    report_request(submission=submission, kind=Report.Kind.PROVISIONAL, acting_user=acting_user)
     _record(submission, acting_user, "submit")
     return submission
 
@@ -236,6 +239,10 @@ def _decide(
         rationale=rationale,
     )
     _record(submission, acting_user, decision, {"review_id": review.pk, "rationale": rationale})
+    # A decision is documented: final on accept or reject, provisional on a change request.
+    final = target in (Status.ACCEPTED, Status.REJECTED)
+    kind = Report.Kind.FINAL if final else Report.Kind.PROVISIONAL
+    report_request(submission=submission, kind=kind, acting_user=acting_user)
     return submission
 
 

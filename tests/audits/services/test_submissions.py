@@ -66,13 +66,24 @@ def test_the_whole_lifecycle_with_a_resubmission(draft, lab_member, reviewer):
         "submission.create",
         "model_card.attach",
         "assessment.run",
+        "report.request",
         "submission.submit",
         "submission.start_review",
         "submission.request_changes",
+        "report.request",
         "assessment.run",
+        "report.request",
         "submission.submit",
         "submission.start_review",
         "submission.accept",
+        "report.request",
+    ]
+    kinds = list(submission.reports.order_by("version").values_list("version", "revision", "kind"))
+    assert kinds == [
+        (1, 1, "provisional"),
+        (2, 1, "provisional"),
+        (3, 2, "provisional"),
+        (4, 2, "final"),
     ]
 
 
