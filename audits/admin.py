@@ -122,3 +122,65 @@ class AuditEventAdmin(ReadOnlyAdmin):
     list_display = ["sequence", "created_at", "actor_label", "action", "object_type", "object_id"]
     list_filter = ["action", "object_type"]
     search_fields = ["object_id", "actor_label"]
+
+
+# --- Organization API keys: created through the service so each gets its principal ---------
+
+from rest_framework_api_key.admin import APIKeyModelAdmin  # noqa: E402
+from rest_framework_api_key.models import APIKey  # noqa: E402
+
+from audits.services.api_keys import api_key_create, api_key_revoke  # noqa: E402
+
+# The library's own key model is unused: keys belong to an organization.
+if admin.site.is_registered(APIKey):
+    admin.site.unregister(APIKey)
+
+
+@admin.register(models.OrganizationAPIKey)
+class OrganizationAPIKeyAdmin(APIKeyModelAdmin):
+    list_display = (  # type: ignore[assignment]  # the library types its tuple by length
+        "prefix",
+        "name",
+        "organization",
+        "scope",
+        "created",
+        "expiry_date",
+        "_has_expired",
+        "last_used_at",
+        "revoked",
+    )
+    list_filter = ("scope", "revoked", "organization")  # type: ignore[assignment]
+    list_select_related = ["organization"]
+    fields = ["organization", "name", "scope", "expiry_date", "revoked"]
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> tuple[str, ...]:
+        if obj is None:
+            return ()
+        return ("organization", "name", "scope", "expiry_date", "prefix", "last_used_at") + (
+            ("revoked",) if obj.revoked else ()
+        )
+
+    def save_model(
+        self, request: HttpRequest, obj: Any, form: Any = None, change: bool = False
+    ) -> None:
+        from django.contrib import messages
+
+        if not change:
+            api_key, plaintext = api_key_create(
+                organization=obj.organization,
+                acting_user=request.user,
+                name=obj.name,
+                scope=obj.scope,
+                expires_at=obj.expiry_date,
+            )
+            obj.pk = api_key.pk
+            messages.warning(
+                request,
+                f"The API key for {api_key.name} is: {plaintext} — store it now; "
+                "it is not shown again.",
+            )
+        elif obj.revoked:
+            api_key_revoke(api_key=obj, acting_user=request.user)
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False  # revoke instead: the audit log refers to the key

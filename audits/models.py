@@ -7,8 +7,10 @@ through `audits.services`; every shared read through `audits.selectors`.
 from __future__ import annotations
 
 from django.conf import settings
+from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
 from django.db.models import Q
+from rest_framework_api_key.models import AbstractAPIKey
 
 
 class Organization(models.Model):
@@ -547,6 +549,77 @@ class AuditEvent(models.Model):
         return f"#{self.sequence} {self.action} {self.object_type}:{self.object_id}"
 
 
+class OrganizationAPIKey(AbstractAPIKey):
+    """A machine's key to the REST API: one organization, read or read-write, shown once.
+
+    The library keeps the prefix and a SHA-512 of the key (never the key), the expiry and
+    the revocation. Each key acts through its own principal, an inactive user who is a
+    plain member of the organization, so services check its role like anyone else's and
+    the audit log names the key rather than the person who created it.
+    """
+
+    class Scope(models.TextChoices):
+        READ = "read", "Read only"
+        READ_WRITE = "read_write", "Read and write"
+
+    organization = models.ForeignKey(
+        Organization, on_delete=models.PROTECT, related_name="api_keys"
+    )
+    scope = models.CharField(max_length=16, choices=Scope.choices, default=Scope.READ)
+    principal = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="api_key"
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True, blank=True
+    )
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta(AbstractAPIKey.Meta):
+        verbose_name = "organization API key"
+        verbose_name_plural = "organization API keys"
+        indexes = [models.Index(fields=["organization", "revoked"])]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(scope__in=["read", "read_write"]), name="apikey_scope_valid"
+            )
+        ]
+
+    @property
+    def can_write(self) -> bool:
+        return self.scope == self.Scope.READ_WRITE
+
+
+class IdempotencyRecord(models.Model):
+    """The first response to a POST sent with an Idempotency-Key, replayed for its repeats."""
+
+    class State(models.TextChoices):
+        IN_PROGRESS = "in_progress", "In progress"
+        DONE = "done", "Done"
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    key = models.CharField(max_length=255)
+    method = models.CharField(max_length=10)
+    path = models.CharField(max_length=500)
+    fingerprint = models.CharField(max_length=64)
+    state = models.CharField(max_length=16, choices=State.choices, default=State.IN_PROGRESS)
+    response_status = models.PositiveSmallIntegerField(null=True, blank=True)
+    response_body = models.JSONField(null=True, blank=True, encoder=DjangoJSONEncoder)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "key"], name="idempotency_unique_key_per_user"),
+            models.CheckConstraint(
+                condition=Q(state__in=["in_progress", "done"]), name="idempotency_state_valid"
+            ),
+        ]
+        indexes = [models.Index(fields=["created_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.method} {self.path} [{self.key}]"
+
+
 __all__ = [
     "AIModel",
     "Assessment",
@@ -556,10 +629,12 @@ __all__ = [
     "DiagnosticUpload",
     "Evidence",
     "Facts",
+    "IdempotencyRecord",
     "Membership",
     "MetricAlias",
     "ModelCard",
     "Organization",
+    "OrganizationAPIKey",
     "Override",
     "ReferenceCounter",
     "Report",

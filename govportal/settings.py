@@ -37,6 +37,9 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "rest_framework",
+    "rest_framework_api_key",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
     "audits",
 ]
 
@@ -64,6 +67,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "audits.web.context.portal",
             ],
         },
     },
@@ -130,6 +134,11 @@ CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TASK_DEFAULT_QUEUE = env_str("CELERY_TASK_DEFAULT_QUEUE", "govportal")
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# Redis redelivers a task whose worker died after this many seconds; above the report
+# task's hard time limit (120 s), so a running render is never handed out twice.
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT", 300, minimum=130)
+}
 
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "/"
@@ -140,9 +149,54 @@ DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "govportal <noreply@localhost
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
+        "audits.api.authentication.OrganizationAPIKeyAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": [
+        "rest_framework.parsers.JSONParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
+    "DEFAULT_THROTTLE_CLASSES": ["audits.api.throttling.PrincipalRateThrottle"],
+    "DEFAULT_THROTTLE_RATES": {
+        # Per API key (or signed-in user); anonymous callers per address.
+        "principal": env_str("API_THROTTLE_RATE", "600/min"),
+        "anonymous": env_str("API_ANON_THROTTLE_RATE", "60/min"),
+    },
+    "DEFAULT_SCHEMA_CLASS": "audits.api.openapi.ApiAutoSchema",
+    "EXCEPTION_HANDLER": "audits.api.errors.api_exception_handler",
+    "DEFAULT_PAGINATION_CLASS": "audits.api.pagination.PagePagination",
+    "PAGE_SIZE": 50,
+}
+# The REST API's own limits: the whole request body, and each uploaded file (the service's
+# GOVPORTAL_MAX_UPLOAD_BYTES still applies).
+API_MAX_REQUEST_BYTES = env_int("API_MAX_REQUEST_BYTES", 60 * 1024 * 1024, minimum=1)
+API_MAX_PAGE_SIZE = env_int("API_MAX_PAGE_SIZE", 200, minimum=1)
+
+SPECTACULAR_SETTINGS = {
+    "TITLE": "govportal REST API",
+    "DESCRIPTION": (
+        "File transparency reports about AI models, follow their mesa-optimization risk "
+        "assessment and review, and fetch the PDF transparency audit reports. "
+        "Machines authenticate with an organization API key: `Authorization: Api-Key <key>`."
+    ),
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
+    "SERVE_AUTHENTICATION": [],
+    "SCHEMA_PATH_PREFIX": "/api/v1",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "ENUM_NAME_OVERRIDES": {
+        "SubmissionStatusEnum": "audits.models.Submission.Status",
+        "TierEnum": "audits.models.Assessment.Tier",
+        "ReportStatusEnum": "audits.models.Report.Status",
+        "ReportKindEnum": "audits.models.Report.Kind",
+        "ApiKeyScopeEnum": "audits.models.OrganizationAPIKey.Scope",
+    },
 }
 
 # Security: production values come on with DEBUG off; each can be set on its own.

@@ -1,0 +1,630 @@
+"""REST API v1 views: parse, call one service or selector, respond.
+
+Visibility is the selectors' (another tenant's object is a 404), roles are the services'
+(an own object with too small a role is a 403); both raise, and `errors.py` answers.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from django.conf import settings
+from django.http import FileResponse, HttpResponseBase
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import status
+from rest_framework.parsers import JSONParser, MultiPartParser
+from rest_framework.permissions import AllowAny
+from rest_framework.renderers import BaseRenderer, JSONRenderer
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from audits import selectors
+from audits.api import serializers as s
+from audits.api.errors import Conflict, PayloadTooLarge
+from audits.api.idempotency import Replay, idempotency_begin, idempotency_finish
+from audits.api.pagination import PagePagination
+from audits.api.permissions import IsOrganizationMember, KeyScopeAllows
+from audits.models import Assessment, OrganizationAPIKey, Report, Submission
+from audits.roles import membership_of
+from audits.services import api_keys, filings, intake, reports, review, submissions
+from audits.services.files import stored_file_read
+
+FILING_SCHEMA_PATH = settings.BASE_DIR / "audits" / "schemas" / "filing-v1.json"
+IDEMPOTENCY_PARAMETER = OpenApiParameter(
+    "Idempotency-Key",
+    OpenApiTypes.STR,
+    OpenApiParameter.HEADER,
+    description="Repeat a POST safely: the same key and body return the first response.",
+)
+
+
+class ApiView(APIView):
+    """Members of an organization; size limits; Idempotency-Key on every POST."""
+
+    permission_classes = [IsOrganizationMember, KeyScopeAllows]
+    # Response fields an Idempotency-Key replay leaves out (they are not stored).
+    idempotency_redact: tuple[str, ...] = ()
+    _idempotency: Any = None
+
+    def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
+        length = request.META.get("CONTENT_LENGTH") or "0"
+        if length.isdigit() and int(length) > settings.API_MAX_REQUEST_BYTES:
+            raise PayloadTooLarge(
+                f"The request body is {int(length):,} bytes; the API accepts at most "
+                f"{settings.API_MAX_REQUEST_BYTES:,}."
+            )
+        super().initial(request, *args, **kwargs)
+        if request.method == "POST" and request.user.is_authenticated:
+            self._idempotency = idempotency_begin(request)
+
+    def handle_exception(self, exc: Exception) -> Response:
+        if isinstance(exc, Replay):
+            return exc.response
+        return super().handle_exception(exc)
+
+    def finalize_response(  # type: ignore[override]
+        self, request: Request, response: HttpResponseBase, *args: Any, **kwargs: Any
+    ) -> HttpResponseBase:
+        # A PDF download is a FileResponse, which DRF passes through untouched.
+        response = super().finalize_response(request, response, *args, **kwargs)  # type: ignore[arg-type]
+        if self._idempotency is not None and isinstance(response, Response):
+            idempotency_finish(self._idempotency, response, redact=self.idempotency_redact)
+            self._idempotency = None
+        return response
+
+    def submission(self, reference: str) -> Submission:
+        return selectors.submission_get(user=self.request.user, reference=reference)
+
+    def submission_data(self, submission: Submission) -> dict[str, Any]:
+        # Re-read with the current tier annotations after a change.
+        listed = selectors.submissions_listed(user=self.request.user)
+        return s.SubmissionSerializer(listed.get(pk=submission.pk)).data
+
+    def paginate(self, queryset: Any, serializer_class: type, **context: Any) -> Response:
+        paginator = PagePagination()
+        page = paginator.paginate_queryset(queryset, self.request, view=self)
+        data = serializer_class(page, many=True, context={"request": self.request}).data
+        return paginator.get_paginated_response(data)
+
+
+def valid(serializer_class: type, data: Any) -> dict[str, Any]:
+    serializer = serializer_class(data=data)
+    serializer.is_valid(raise_exception=True)
+    return dict(serializer.validated_data)
+
+
+# --- who am I -----------------------------------------------------------------------------
+
+
+class WhoAmIView(ApiView):
+    @extend_schema(responses=s.WhoAmISerializer, summary="The caller: organization, role, key")
+    def get(self, request: Request) -> Response:
+        membership = membership_of(request.user)
+        assert membership is not None  # IsOrganizationMember
+        api_key = request.auth if isinstance(request.auth, OrganizationAPIKey) else None
+        return Response(
+            s.WhoAmISerializer(
+                {
+                    "username": request.user.get_username(),
+                    "organization": membership.organization,
+                    "organization_kind": membership.organization.kind,
+                    "role": membership.role_label,
+                    "api_key": api_key,
+                }
+            ).data
+        )
+
+
+# --- submissions --------------------------------------------------------------------------
+
+
+class SubmissionListView(ApiView):
+    @extend_schema(
+        parameters=[s.SubmissionListQuerySerializer],
+        responses=s.page_of(s.SubmissionSerializer),
+        operation_id="submissions_list",
+        summary="List the filings you may see (a lab: its own; a regulator: all but drafts)",
+    )
+    def get(self, request: Request) -> Response:
+        query = valid(s.SubmissionListQuerySerializer, request.query_params)
+        filters = selectors.SubmissionListFilters(
+            statuses=tuple(sorted(query.get("status") or ())),
+            model=query.get("model", ""),
+            model_version=query.get("model_version", ""),
+            tiers=tuple(sorted(query.get("tier") or ())),
+            created_after=query.get("created_after"),
+            created_before=query.get("created_before"),
+            submitted_after=query.get("submitted_after"),
+            submitted_before=query.get("submitted_before"),
+            ordering=query["ordering"],
+        )
+        listed = selectors.submissions_listed(user=request.user, filters=filters)
+        # Page over ids first: the database then sorts narrow rows, and joins and annotates
+        # only the page (one more query, whatever the page holds).
+        paginator = PagePagination()
+        ids = paginator.paginate_queryset(listed.values_list("pk", flat=True), request, view=self)
+        rows = {row.pk: row for row in listed.filter(pk__in=list(ids or [])).order_by()}
+        page = [rows[pk] for pk in ids or [] if pk in rows]
+        return paginator.get_paginated_response(s.submission_rows(page))
+
+    @extend_schema(
+        request=s.SubmissionCreateSerializer,
+        responses={201: s.SubmissionCreatedSerializer},
+        parameters=[IDEMPOTENCY_PARAMETER],
+        summary="Open a filing: from a filing document, or an empty draft",
+    )
+    def post(self, request: Request) -> Response:
+        body = valid(s.SubmissionCreateSerializer, request.data)
+        created = filings.submission_file(
+            acting_user=request.user,
+            model_name=body["model_name"],
+            model_version=body["model_version"],
+            filing=body.get("filing"),
+        )
+        filing = s.attach_outcome_data(created.outcome) if created.outcome else None
+        return Response(
+            {"submission": self.submission_data(created.submission), "filing": filing},
+            status=status.HTTP_201_CREATED,
+        )
+
+
+class SubmissionDetailView(ApiView):
+    @extend_schema(responses=s.SubmissionDetailSerializer, summary="One filing and its files")
+    def get(self, request: Request, reference: str) -> Response:
+        found = selectors.submission_with_files(user=request.user, reference=reference)
+        data = s.SubmissionSerializer(found.submission).data
+        data["model_cards"] = s.UploadSerializer(found.model_cards, many=True).data
+        data["diagnostics"] = s.UploadSerializer(found.diagnostics, many=True).data
+        data["evidence"] = s.UploadSerializer(found.evidence, many=True).data
+        return Response(data)
+
+
+class UploadView(ApiView):
+    parser_classes = [MultiPartParser]
+    upload_serializer: type = s.FileUploadSerializer
+
+    def attach(self, submission: Submission, body: dict[str, Any]) -> Any:
+        raise NotImplementedError
+
+    def post(self, request: Request, reference: str) -> Response:
+        submission = self.submission(reference)
+        body = valid(self.upload_serializer, request.data)
+        outcome = self.attach(submission, body)
+        return Response(s.attach_outcome_data(outcome), status=status.HTTP_201_CREATED)
+
+
+def _upload_schema(serializer: type, summary: str) -> Any:
+    return extend_schema(
+        request={"multipart/form-data": serializer},
+        responses={201: s.AttachOutcomeSerializer},
+        parameters=[IDEMPOTENCY_PARAMETER],
+        summary=summary,
+    )
+
+
+class ModelCardUploadView(UploadView):
+    @_upload_schema(s.FileUploadSerializer, "Attach a model card or filing document")
+    def post(self, request: Request, reference: str) -> Response:
+        return super().post(request, reference)
+
+    def attach(self, submission: Submission, body: dict[str, Any]) -> Any:
+        upload = body["file"]
+        return intake.model_card_attach(
+            submission=submission,
+            acting_user=self.request.user,
+            file_name=upload.name,
+            content=upload.read(),
+        )
+
+
+class DiagnosticsUploadView(UploadView):
+    upload_serializer = s.DiagnosticsUploadSerializer
+
+    @_upload_schema(s.DiagnosticsUploadSerializer, "Attach a diagnostics file")
+    def post(self, request: Request, reference: str) -> Response:
+        return super().post(request, reference)
+
+    def attach(self, submission: Submission, body: dict[str, Any]) -> Any:
+        upload = body["file"]
+        return intake.diagnostics_attach(
+            submission=submission,
+            acting_user=self.request.user,
+            file_name=upload.name,
+            content=upload.read(),
+            supersedes=body["supersedes"],
+        )
+
+
+class EvidenceUploadView(UploadView):
+    upload_serializer = s.EvidenceUploadSerializer
+
+    @_upload_schema(s.EvidenceUploadSerializer, "Attach an evidence file")
+    def post(self, request: Request, reference: str) -> Response:
+        return super().post(request, reference)
+
+    def attach(self, submission: Submission, body: dict[str, Any]) -> Any:
+        upload = body["file"]
+        return intake.evidence_attach(
+            submission=submission,
+            acting_user=self.request.user,
+            file_name=upload.name,
+            content=upload.read(),
+            description=body["description"],
+        )
+
+
+# --- actions ------------------------------------------------------------------------------
+
+
+class ActionView(ApiView):
+    """POST an action to a submission; answers with the submission as it is afterwards."""
+
+    body_serializer: type | None = None
+
+    def act(self, submission: Submission, body: dict[str, Any]) -> Submission:
+        raise NotImplementedError
+
+    def post(self, request: Request, reference: str) -> Response:
+        submission = self.submission(reference)
+        body = valid(self.body_serializer, request.data) if self.body_serializer else {}
+        return Response(self.submission_data(self.act(submission, body)))
+
+
+def _action_schema(summary: str, body: type | None = None) -> Any:
+    return extend_schema(
+        request=body,
+        responses=s.SubmissionSerializer,
+        parameters=[IDEMPOTENCY_PARAMETER],
+        summary=summary,
+    )
+
+
+class SubmitView(ActionView):
+    @_action_schema("Submit the draft (or resubmit after a change request)")
+    def post(self, request: Request, reference: str) -> Response:
+        return super().post(request, reference)
+
+    def act(self, submission: Submission, body: dict[str, Any]) -> Submission:
+        return submissions.submission_submit(submission=submission, acting_user=self.request.user)
+
+
+class StartReviewView(ActionView):
+    @_action_schema("Take a submitted filing into review (regulators)")
+    def post(self, request: Request, reference: str) -> Response:
+        return super().post(request, reference)
+
+    def act(self, submission: Submission, body: dict[str, Any]) -> Submission:
+        return submissions.submission_start_review(
+            submission=submission, acting_user=self.request.user
+        )
+
+
+class AssignView(ActionView):
+    body_serializer = s.AssignSerializer
+
+    @_action_schema(
+        "Assign a reviewer (regulator admins; reviewers themselves)", s.AssignSerializer
+    )
+    def post(self, request: Request, reference: str) -> Response:
+        return super().post(request, reference)
+
+    def act(self, submission: Submission, body: dict[str, Any]) -> Submission:
+        return filings.submission_assign_by_username(
+            submission=submission, acting_user=self.request.user, username=body["reviewer"]
+        )
+
+
+class RequestChangesView(ActionView):
+    body_serializer = s.RationaleSerializer
+
+    @_action_schema(
+        "Ask the lab for changes (assigned reviewer, regulator admins)", s.RationaleSerializer
+    )
+    def post(self, request: Request, reference: str) -> Response:
+        return super().post(request, reference)
+
+    def act(self, submission: Submission, body: dict[str, Any]) -> Submission:
+        return submissions.submission_request_changes(
+            submission=submission, acting_user=self.request.user, rationale=body["rationale"]
+        )
+
+
+class AcceptView(ActionView):
+    body_serializer = s.RationaleSerializer
+
+    @_action_schema(
+        "Accept the filing (assigned reviewer, regulator admins)", s.RationaleSerializer
+    )
+    def post(self, request: Request, reference: str) -> Response:
+        return super().post(request, reference)
+
+    def act(self, submission: Submission, body: dict[str, Any]) -> Submission:
+        return submissions.submission_accept(
+            submission=submission, acting_user=self.request.user, rationale=body["rationale"]
+        )
+
+
+class RejectView(ActionView):
+    body_serializer = s.RationaleSerializer
+
+    @_action_schema(
+        "Reject the filing (assigned reviewer, regulator admins)", s.RationaleSerializer
+    )
+    def post(self, request: Request, reference: str) -> Response:
+        return super().post(request, reference)
+
+    def act(self, submission: Submission, body: dict[str, Any]) -> Submission:
+        return submissions.submission_reject(
+            submission=submission, acting_user=self.request.user, rationale=body["rationale"]
+        )
+
+
+class CommentListView(ApiView):
+    @extend_schema(
+        responses=s.page_of(s.CommentSerializer),
+        operation_id="submissions_comments_list",
+        summary="Comments on a filing",
+    )
+    def get(self, request: Request, reference: str) -> Response:
+        comments = selectors.submission_comments(user=request.user, reference=reference)
+        return self.paginate(comments, s.CommentSerializer)
+
+    @extend_schema(
+        request=s.CommentCreateSerializer,
+        responses={201: s.CommentSerializer},
+        parameters=[IDEMPOTENCY_PARAMETER],
+        summary="Comment on the filing or one criterion",
+    )
+    def post(self, request: Request, reference: str) -> Response:
+        submission = self.submission(reference)
+        body = valid(s.CommentCreateSerializer, request.data)
+        comment = review.comment_add(
+            submission=submission,
+            acting_user=request.user,
+            body=body["body"],
+            criterion=body["criterion"],
+        )
+        return Response(s.CommentSerializer(comment).data, status=status.HTTP_201_CREATED)
+
+
+class OverrideView(ApiView):
+    @extend_schema(
+        request=s.OverrideCreateSerializer,
+        responses={201: s.OverrideSerializer},
+        parameters=[IDEMPOTENCY_PARAMETER],
+        summary="Override a criterion's level, with a written reason (assigned reviewer)",
+    )
+    def post(self, request: Request, reference: str) -> Response:
+        submission = self.submission(reference)
+        body = valid(s.OverrideCreateSerializer, request.data)
+        override = review.criterion_override(
+            submission=submission,
+            acting_user=request.user,
+            criterion=body["criterion"],
+            level=body["level"],
+            reason=body["reason"],
+        )
+        return Response(s.OverrideSerializer(override).data, status=status.HTTP_201_CREATED)
+
+
+# --- assessments --------------------------------------------------------------------------
+
+
+class AssessmentView(ApiView):
+    @extend_schema(
+        parameters=[s.AssessmentQuerySerializer],
+        responses=s.AssessmentSerializer,
+        summary="The newest assessment of a revision (the current one by default)",
+    )
+    def get(self, request: Request, reference: str) -> Response:
+        query = valid(s.AssessmentQuerySerializer, request.query_params)
+        assessments = selectors.submission_assessments(user=request.user, reference=reference)
+        revision = query.get("revision")
+        if revision is None:
+            revision = self.submission(reference).revision
+        assessment = assessments.filter(revision=revision).first()
+        if assessment is None:
+            raise Assessment.DoesNotExist
+        return Response(s.AssessmentSerializer(assessment).data)
+
+
+class AssessmentListView(ApiView):
+    @extend_schema(
+        responses=s.page_of(s.AssessmentSerializer),
+        operation_id="submissions_assessments_list",
+        summary="Every assessment of a filing, rescorings with their diff, newest first",
+    )
+    def get(self, request: Request, reference: str) -> Response:
+        assessments = selectors.submission_assessments(user=request.user, reference=reference)
+        return self.paginate(assessments, s.AssessmentSerializer)
+
+
+# --- reports ------------------------------------------------------------------------------
+
+
+class PDFRenderer(BaseRenderer):
+    media_type = "application/pdf"
+    format = "pdf"
+    charset = None
+    render_style = "binary"
+
+    def render(
+        self, data: Any, accepted_media_type: Any = None, renderer_context: Any = None
+    ) -> bytes:
+        # Only errors pass through a renderer here; the PDF itself is a FileResponse.
+        return json.dumps(data).encode()
+
+
+class ReportListView(ApiView):
+    @extend_schema(
+        responses=s.page_of(s.ReportSerializer),
+        operation_id="submissions_reports_list",
+        summary="A filing's report versions",
+    )
+    def get(self, request: Request, reference: str) -> Response:
+        _, report_rows = selectors.submission_reports(user=request.user, reference=reference)
+        return self.paginate(report_rows, s.ReportSerializer)
+
+    @extend_schema(
+        request=None,
+        responses={202: s.ReportSerializer},
+        parameters=[IDEMPOTENCY_PARAMETER],
+        summary="Request a provisional report of the current revision",
+        description="Final reports follow a regulator's decision.",
+    )
+    def post(self, request: Request, reference: str) -> Response:
+        submission = self.submission(reference)
+        report = reports.report_request(
+            submission=submission, kind=Report.Kind.PROVISIONAL, acting_user=request.user
+        )
+        report.refresh_from_db()  # rendered already when tasks run in-process
+        return Response(
+            s.ReportSerializer(report, context={"request": request}).data,
+            status=status.HTTP_202_ACCEPTED,
+        )
+
+
+class ReportDetailView(ApiView):
+    @extend_schema(responses=s.ReportSerializer, summary="One report version and its status")
+    def get(self, request: Request, reference: str, version: int) -> Response:
+        report = selectors.report_get(user=request.user, reference=reference, version=version)
+        return Response(s.ReportSerializer(report, context={"request": request}).data)
+
+
+class ReportPdfView(ApiView):
+    renderer_classes = [JSONRenderer, PDFRenderer]
+
+    @extend_schema(
+        responses={(200, "application/pdf"): OpenApiResponse(OpenApiTypes.BINARY)},
+        summary="Download a ready report's PDF",
+    )
+    def get(self, request: Request, reference: str, version: int) -> HttpResponseBase:
+        report = selectors.report_get(user=request.user, reference=reference, version=version)
+        if report.status != Report.Status.READY or report.pdf is None:
+            raise Conflict(
+                f"Report version {version} is {report.status}, not ready; poll its status.",
+                code="report_not_ready",
+            )
+        name = f"{reference}-v{report.version}-{report.kind}.pdf"
+        response = FileResponse(
+            iter([stored_file_read(report.pdf)]),
+            content_type="application/pdf",
+            as_attachment=True,
+            filename=name,
+        )
+        response["X-Content-SHA256"] = str(report.sha256)
+        return response
+
+
+class ReportVerifyView(ApiView):
+    """Public: anyone holding a PDF may ask whether the portal issued it."""
+
+    permission_classes = [AllowAny]
+    parser_classes = [MultiPartParser]
+
+    @extend_schema(
+        parameters=[s.ReportVerifyQuerySerializer],
+        responses=s.ReportVerificationSerializer,
+        summary="Was a PDF with this SHA-256 issued by the portal?",
+    )
+    def get(self, request: Request) -> Response:
+        query = valid(s.ReportVerifyQuerySerializer, request.query_params)
+        return Response(reports.report_verify(sha256=query["sha256"]))
+
+    @extend_schema(
+        request={"multipart/form-data": s.ReportVerifyUploadSerializer},
+        responses={200: s.ReportVerificationSerializer},
+        summary="Was this PDF issued by the portal? (upload it)",
+    )
+    def post(self, request: Request) -> Response:
+        body = valid(s.ReportVerifyUploadSerializer, request.data)
+        return Response(reports.report_verify(content=body["file"].read()))
+
+
+# --- rubrics and the filing schema ----------------------------------------------------------
+
+
+class RubricListView(ApiView):
+    @extend_schema(
+        responses=s.page_of(s.RubricSerializer),
+        operation_id="rubrics_list",
+        summary="Stored rubric versions",
+    )
+    def get(self, request: Request) -> Response:
+        return self.paginate(selectors.rubrics_published(user=request.user), s.RubricSerializer)
+
+
+class RubricDetailView(ApiView):
+    @extend_schema(responses=s.RubricDetailSerializer, summary="One rubric version, `urn@version`")
+    def get(self, request: Request, reference: str) -> Response:
+        urn, _, version = reference.rpartition("@")
+        rubric = selectors.rubrics_published(user=request.user).get(urn=urn, version=version)
+        return Response(s.RubricDetailSerializer(rubric).data)
+
+
+class FilingSchemaView(APIView):
+    """Public: the JSON Schema of the native filing."""
+
+    permission_classes = [AllowAny]
+
+    @extend_schema(responses=OpenApiTypes.OBJECT, summary="The filing JSON Schema (v1)")
+    def get(self, request: Request) -> Response:
+        return Response(json.loads(FILING_SCHEMA_PATH.read_text(encoding="utf-8")))
+
+
+class PublicFilingSchemaView(FilingSchemaView):
+    schema = None  # documented once, under /api/v1/
+
+
+# --- API keys -----------------------------------------------------------------------------
+
+
+class ApiKeyListView(ApiView):
+    parser_classes = [JSONParser]
+    idempotency_redact = ("key",)
+
+    @extend_schema(
+        responses=s.page_of(s.ApiKeySerializer),
+        operation_id="api_keys_list",
+        summary="Your lab's API keys",
+    )
+    def get(self, request: Request) -> Response:
+        return self.paginate(
+            selectors.api_keys_of_organization(user=request.user), s.ApiKeySerializer
+        )
+
+    @extend_schema(
+        request=s.ApiKeyCreateSerializer,
+        responses={201: s.ApiKeyCreatedSerializer},
+        parameters=[IDEMPOTENCY_PARAMETER],
+        summary="Create an API key (lab admins); the key is in this response only",
+    )
+    def post(self, request: Request) -> Response:
+        body = valid(s.ApiKeyCreateSerializer, request.data)
+        membership = membership_of(request.user)
+        assert membership is not None
+        api_key, plaintext = api_keys.api_key_create(
+            organization=membership.organization,
+            acting_user=request.user,
+            name=body["name"],
+            scope=body["scope"],
+            expires_at=body["expires_at"],
+        )
+        data = s.ApiKeySerializer(api_key).data
+        return Response({**data, "key": plaintext}, status=status.HTTP_201_CREATED)
+
+
+class ApiKeyDetailView(ApiView):
+    @extend_schema(responses=s.ApiKeySerializer, summary="One of your lab's API keys")
+    def get(self, request: Request, prefix: str) -> Response:
+        api_key = selectors.api_key_get(user=request.user, prefix=prefix)
+        return Response(s.ApiKeySerializer(api_key).data)
+
+    @extend_schema(responses=s.ApiKeySerializer, summary="Revoke an API key (for good)")
+    def delete(self, request: Request, prefix: str) -> Response:
+        api_key = selectors.api_key_get(user=request.user, prefix=prefix)
+        revoked = api_keys.api_key_revoke(api_key=api_key, acting_user=request.user)
+        return Response(s.ApiKeySerializer(revoked).data)
