@@ -1,11 +1,111 @@
+"""The portal's pages. Every name here must have a row in tests/authz/test_portal_matrix.py."""
+
 from django.contrib.auth import views as auth_views
-from django.urls import path
+from django.urls import path, reverse_lazy
 
-from audits.web import views
+from audits.web import (
+    accounts,
+    lab,
+    organization,
+    portfolio,
+    regulator,
+    submission,
+    views,
+)
 
-urlpatterns = [
-    path("", views.dashboard, name="dashboard"),
+REFERENCE = "submissions/<str:reference>/"
+
+auth_urls = [
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
-    path("submissions/<str:reference>/", views.submission_detail, name="submission-detail"),
+    path("accounts/", accounts.account, name="account"),
+    path(
+        "accounts/password/change/",
+        auth_views.PasswordChangeView.as_view(success_url=reverse_lazy("password_change_done")),
+        name="password_change",
+    ),
+    path(
+        "accounts/password/change/done/",
+        auth_views.PasswordChangeDoneView.as_view(),
+        name="password_change_done",
+    ),
+    path(
+        "accounts/password/reset/",
+        auth_views.PasswordResetView.as_view(success_url=reverse_lazy("password_reset_done")),
+        name="password_reset",
+    ),
+    path(
+        "accounts/password/reset/sent/",
+        auth_views.PasswordResetDoneView.as_view(),
+        name="password_reset_done",
+    ),
+    path(
+        "accounts/password/reset/<uidb64>/<token>/",
+        auth_views.PasswordResetConfirmView.as_view(
+            success_url=reverse_lazy("password_reset_complete")
+        ),
+        name="password_reset_confirm",
+    ),
+    path(
+        "accounts/password/reset/complete/",
+        auth_views.PasswordResetCompleteView.as_view(),
+        name="password_reset_complete",
+    ),
+]
+
+lab_urls = [
+    path("filings/", lab.filings, name="filings"),
+    path("filings/new/", lab.filing_new, name="filing-new"),
+    path(f"{REFERENCE}files/<str:kind>/", lab.upload, name="upload"),
+    path(f"{REFERENCE}form/", lab.filing_form, name="filing-form"),
+    path(f"{REFERENCE}form/preview/", lab.filing_preview, name="filing-preview"),
+    path(f"{REFERENCE}submit/", lab.submit, name="submit"),
+]
+
+submission_urls = [
+    path(REFERENCE, submission.submission_detail, name="submission"),
+    path(f"{REFERENCE}reports/", submission.reports_panel, name="reports"),
+    path(f"{REFERENCE}reports/<int:version>/pdf/", submission.report_download, name="report-pdf"),
+    path(f"{REFERENCE}download/<str:sha256>/", submission.file_download, name="file-download"),
+    path(f"{REFERENCE}comments/", submission.comment, name="comment"),
+]
+
+regulator_urls = [
+    path("queue/", regulator.queue, name="queue"),
+    path("queue/export.csv", portfolio.queue_export_csv, name="queue-export-csv"),
+    path("queue/export.xlsx", portfolio.queue_export_xlsx, name="queue-export-xlsx"),
+    path("portfolio/", portfolio.portfolio, name="portfolio"),
+    path(f"{REFERENCE}review/", regulator.start_review, name="start-review"),
+    path(f"{REFERENCE}assign/", regulator.assign, name="assign"),
+    path(f"{REFERENCE}override/", regulator.override, name="override"),
+    path(f"{REFERENCE}decision/", regulator.decide, name="decide"),
+    path("rubrics/", regulator.rubric_list, name="rubrics"),
+    path("rubrics/<int:pk>/publish/", regulator.rubric_publish, name="rubric-publish"),
+]
+
+organization_urls = [
+    path("organization/members/", organization.members, name="members"),
+    path("organization/members/<int:user_id>/role/", organization.member_role, name="member-role"),
+    path(
+        "organization/members/<int:user_id>/remove/",
+        organization.member_remove,
+        name="member-remove",
+    ),
+    path("organization/api-keys/", organization.api_key_list, name="api-keys"),
+    path(
+        "organization/api-keys/<str:prefix>/revoke/",
+        organization.api_key_revoke,
+        name="api-key-revoke",
+    ),
+]
+
+urlpatterns = [
+    path("", accounts.home, name="home"),
+    *auth_urls,
+    *lab_urls,
+    *submission_urls,
+    *regulator_urls,
+    *organization_urls,
+    # Public: anyone holding a report PDF checks it here (the reports engineer's view).
+    path("verify/", views.report_verify_page, name="report-verify"),
 ]

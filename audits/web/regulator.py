@@ -1,0 +1,205 @@
+"""Regulators at work: the review queue, assignment, overrides, decisions, rubric versions."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth import get_user_model
+from django.core.paginator import Paginator
+from django.db import transaction
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_POST
+
+from audits import selectors
+from audits.errors import ServiceError
+from audits.services import review, rubrics, submissions
+from audits.services.assessment import assessments_rescore
+from audits.web.common import portal_view
+from audits.web.forms import AssignForm, DecisionForm, OverrideForm, QueueFilterForm
+from audits.web.submission import render_submission_page
+
+QUEUE_PAGE_SIZE = 50
+DECISIONS = {
+    "request_changes": (submissions.submission_request_changes, "Changes requested"),
+    "accept": (submissions.submission_accept, "Accepted"),
+    "reject": (submissions.submission_reject, "Rejected"),
+}
+QUEUE_COLUMNS = (
+    ("reference", "Reference"),
+    ("lab", "Lab"),
+    (None, "Model"),
+    ("status", "Status"),
+    ("tier", "Tier"),
+    ("score", "Score"),
+    (None, "Coverage"),
+    (None, "Assigned to"),
+    ("submitted", "Submitted"),
+)
+
+
+def queue_filter_form(request: HttpRequest) -> QueueFilterForm:
+    labs = [(lab.slug, lab.name) for lab in selectors.queue_labs(user=request.user)]
+    return QueueFilterForm(request.GET or None, labs=labs)
+
+
+@portal_view
+@require_GET
+def queue(request: HttpRequest) -> HttpResponse:
+    form = queue_filter_form(request)
+    filters = form.filters()
+    rows = selectors.review_queue(user=request.user, filters=filters)
+    page = Paginator(rows, QUEUE_PAGE_SIZE).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    query.pop("sort", None)
+    columns = []
+    for key, label in QUEUE_COLUMNS:
+        if key is None:
+            columns.append({"label": label})
+            continue
+        current = filters.sort.lstrip("-") == key
+        descending = filters.sort.startswith("-")
+        next_sort = key if current and descending else f"-{key}" if current else key
+        params = query.copy()
+        params["sort"] = next_sort
+        columns.append(
+            {
+                "label": label,
+                "url": f"?{params.urlencode()}",
+                "aria_sort": ("descending" if descending else "ascending") if current else "",
+            }
+        )
+    return render(
+        request,
+        "audits/regulator/queue.html",
+        {
+            "form": form,
+            "filters": filters,
+            "page_obj": page,
+            "columns": columns,
+            "query": query.urlencode(),
+            "section": "queue",
+        },
+    )
+
+
+@portal_view
+@require_POST
+def start_review(request: HttpRequest, reference: str) -> HttpResponse:
+    submission = selectors.submission_get(user=request.user, reference=reference)
+    try:
+        submissions.submission_start_review(submission=submission, acting_user=request.user)
+    except ServiceError as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(request, f"{reference} is under review.")
+    return redirect("submission", reference=reference)
+
+
+@portal_view
+@require_POST
+def assign(request: HttpRequest, reference: str) -> HttpResponse:
+    submission = selectors.submission_get(user=request.user, reference=reference)
+    reviewers = list(selectors.regulator_reviewers(user=request.user))
+    form = AssignForm(request.POST, reviewers=reviewers)
+    if not form.is_valid():
+        messages.error(request, "Choose a reviewer of your regulator.")
+        return redirect("submission", reference=reference)
+    reviewer = get_user_model().objects.get(pk=form.cleaned_data["reviewer"])
+    try:
+        submissions.submission_assign(
+            submission=submission, acting_user=request.user, reviewer=reviewer
+        )
+    except ServiceError as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(request, f"{reference} assigned to {reviewer.get_username()}.")
+    return redirect("submission", reference=reference)
+
+
+@portal_view
+@require_POST
+def override(request: HttpRequest, reference: str) -> HttpResponse:
+    submission = selectors.submission_get(user=request.user, reference=reference)
+    form = OverrideForm(request.POST)
+    criterion = request.POST.get("criterion", "")
+    if form.is_valid():
+        try:
+            review.criterion_override(
+                submission=submission,
+                acting_user=request.user,
+                criterion=form.cleaned_data["criterion"],
+                level=form.cleaned_data["level"],
+                reason=form.cleaned_data["reason"],
+            )
+        except ServiceError as error:
+            form.add_error(
+                "reason" if error.details.get("field") == "reason" else None, error.message
+            )
+        else:
+            messages.success(
+                request, f"{criterion} overridden to level {form.cleaned_data['level']}."
+            )
+            target = reverse("submission", kwargs={"reference": reference})
+            return redirect(f"{target}#criterion-{criterion}")
+    return render_submission_page(
+        request,
+        reference,
+        status=400,
+        extra={"override_errors": {criterion: form}},
+    )
+
+
+@portal_view
+@require_POST
+def decide(request: HttpRequest, reference: str) -> HttpResponse:
+    submission = selectors.submission_get(user=request.user, reference=reference)
+    form = DecisionForm(request.POST)
+    if form.is_valid():
+        service, label = DECISIONS[form.cleaned_data["decision"]]
+        try:
+            # The decision service also requests the report (final on accept or reject).
+            service(
+                submission=submission,
+                acting_user=request.user,
+                rationale=form.cleaned_data["rationale"],
+            )
+        except ServiceError as error:
+            form.add_error(None, error.message)
+        else:
+            messages.success(request, f"{label}: {reference}. The lab has been told.")
+            return redirect("submission", reference=reference)
+    return render_submission_page(
+        request, reference, status=400, extra={"decision_form": form, "decision_open": True}
+    )
+
+
+@portal_view
+@require_GET
+def rubric_list(request: HttpRequest) -> HttpResponse:
+    versions = selectors.rubrics_published(user=request.user)
+    return render(
+        request, "audits/regulator/rubrics.html", {"rubrics": versions, "section": "rubrics"}
+    )
+
+
+@portal_view
+@require_POST
+def rubric_publish(request: HttpRequest, pk: int) -> HttpResponse:
+    """Put a stored rubric version in force and re-score every filing under it."""
+    rubric = selectors.rubrics_published(user=request.user).get(pk=pk)
+    try:
+        with transaction.atomic():
+            rubrics.rubric_publish(rubric=rubric, acting_user=request.user)
+            rescored = assessments_rescore(rubric=rubric, acting_user=request.user)
+    except ServiceError as error:
+        messages.error(request, error.message)
+    else:
+        changed = sum(1 for r in rescored if r.diff.get("tier", {}).get("changed"))
+        messages.success(
+            request,
+            f"{rubric.urn}@{rubric.version} is in force. {len(rescored)} filings re-scored, "
+            f"{changed} changed tier; each filing page shows its diff.",
+        )
+    return redirect("rubrics")

@@ -1,0 +1,24 @@
+import pytest
+from django.test import Client
+
+from audits.services import submissions as lifecycle
+from tests.conftest import make_draft
+
+
+@pytest.fixture(autouse=True)
+def no_report_rendering(monkeypatch):
+    # Reports render in their own tests; here a requested report stays pending.
+    monkeypatch.setattr("audits.services.reports._enqueue", lambda report: None)
+
+
+def client_for(user) -> Client:
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+@pytest.fixture
+def under_review(lab_member, reviewer):
+    submission = make_draft(lab_member, "Atlas", "9")
+    submission = lifecycle.submission_submit(submission=submission, acting_user=lab_member)
+    return lifecycle.submission_start_review(submission=submission, acting_user=reviewer)

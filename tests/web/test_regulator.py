@@ -1,0 +1,261 @@
+"""Regulators in the portal: the queue, assignment, overrides, decisions, portfolio, exports."""
+
+import csv
+import io
+from datetime import timedelta
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+from openpyxl import load_workbook
+
+from audits.models import Comment, Override, Report, Review, Submission
+from audits.services import submissions as lifecycle
+from tests.conftest import make_draft
+from tests.web.conftest import client_for
+
+pytestmark = pytest.mark.django_db
+
+
+def _filed(user, name, version="1"):
+    return lifecycle.submission_submit(submission=make_draft(user, name, version), acting_user=user)
+
+
+def test_the_queue_never_shows_drafts(lab_member, reviewer):
+    draft = make_draft(lab_member, "Atlas", "draft")
+    filed = _filed(lab_member, "Atlas", "filed")
+    html = client_for(reviewer).get(reverse("queue")).content.decode()
+    assert filed.reference in html
+    assert draft.reference not in html
+
+
+def test_the_queue_filters_by_lab_status_tier_age_and_assignee(
+    lab_member, other_lab_member, reviewer, second_reviewer
+):
+    ours = _filed(lab_member, "Atlas")
+    theirs = _filed(other_lab_member, "Orion")
+    lifecycle.submission_start_review(submission=theirs, acting_user=second_reviewer)
+    Submission.objects.filter(pk=ours.pk).update(submitted_at=timezone.now() - timedelta(days=20))
+    client = client_for(reviewer)
+
+    def shown(**params):
+        html = client.get(reverse("queue"), params).content.decode()
+        return {s.reference for s in (ours, theirs) if s.reference in html}
+
+    assert shown(lab="example-lab") == {ours.reference}
+    assert shown(status="under_review") == {theirs.reference}
+    assert shown(age="14") == {ours.reference}
+    assert (
+        client_for(second_reviewer)
+        .get(reverse("queue"), {"mine": "on"})
+        .content.decode()
+        .count(theirs.reference)
+    )
+    assert shown(mine="on") == set()
+    tier = ours.assessments.first().tier
+    assert ours.reference in client.get(reverse("queue"), {"tier": tier}).content.decode()
+
+
+def test_the_queue_sorts_by_a_column_both_ways(lab_member, reviewer):
+    references = [_filed(lab_member, "Atlas", str(n)).reference for n in range(3)]
+    client = client_for(reviewer)
+    for sort, expected in (("reference", references), ("-reference", references[::-1])):
+        html = client.get(reverse("queue"), {"sort": sort}).content.decode()
+        assert sorted(references, key=html.index) == expected
+    assert 'aria-sort="descending"' in html
+
+
+def test_the_queue_costs_the_same_queries_for_many_filings(
+    lab_member, reviewer, django_assert_max_num_queries
+):
+    for n in range(8):
+        _filed(lab_member, "Atlas", str(n))
+    client = client_for(reviewer)
+    with django_assert_max_num_queries(12):
+        client.get(reverse("queue"))
+
+
+def test_the_review_page_shows_evidence_facts_and_assessment(lab_member, reviewer):
+    filed = _filed(lab_member, "Atlas")
+    html = client_for(reviewer).get(reverse("submission", args=[filed.reference])).content.decode()
+    for text in ("Assessment, criterion by criterion", "Facts with provenance", "Start review"):
+        assert text in html
+    assert "filing.json" in html  # provenance of the model name
+
+
+def test_start_review_assigns_the_reviewer(lab_member, reviewer):
+    filed = _filed(lab_member, "Atlas")
+    client_for(reviewer).post(reverse("start-review", args=[filed.reference]))
+    filed.refresh_from_db()
+    assert (filed.status, filed.assigned_to) == ("under_review", reviewer)
+
+
+def test_a_reviewer_may_not_assign_someone_else(under_review, reviewer, second_reviewer):
+    response = client_for(reviewer).post(
+        reverse("assign", args=[under_review.reference]), {"reviewer": second_reviewer.pk}
+    )
+    assert response.status_code == 403
+    under_review.refresh_from_db()
+    assert under_review.assigned_to == reviewer
+
+
+def test_an_admin_assigns_a_reviewer(under_review, regulator_admin, second_reviewer):
+    client_for(regulator_admin).post(
+        reverse("assign", args=[under_review.reference]), {"reviewer": second_reviewer.pk}
+    )
+    under_review.refresh_from_db()
+    assert under_review.assigned_to == second_reviewer
+
+
+def test_an_override_needs_a_justification(under_review, reviewer):
+    response = client_for(reviewer).post(
+        reverse("override", args=[under_review.reference]),
+        {"criterion": "E1", "level": "3", "reason": "   "},
+    )
+    assert response.status_code == 400
+    assert not Override.objects.exists()
+
+
+def test_an_override_keeps_the_automated_level_beside_it(under_review, reviewer):
+    client = client_for(reviewer)
+    response = client.post(
+        reverse("override", args=[under_review.reference]),
+        {"criterion": "E1", "level": "3", "reason": "Broader than stated."},
+    )
+    assert response.status_code == 302
+    override = Override.objects.get()
+    html = client.get(reverse("submission", args=[under_review.reference])).content.decode()
+    assert "Broader than stated." in html
+    assert f"Overridden from {override.automated_level} to 3" in html
+    assert 'class="level level-' in html and "level-struck" in html
+
+
+def test_only_the_assigned_reviewer_or_an_admin_overrides(under_review, second_reviewer):
+    response = client_for(second_reviewer).post(
+        reverse("override", args=[under_review.reference]),
+        {"criterion": "E1", "level": "3", "reason": "Not mine to change."},
+    )
+    assert response.status_code == 403
+
+
+def test_comments_on_a_criterion(under_review, reviewer, lab_member):
+    client_for(reviewer).post(
+        reverse("comment", args=[under_review.reference]),
+        {"criterion": "E2", "body": "Is the compute figure total or final run?"},
+    )
+    comment = Comment.objects.get()
+    assert comment.criterion == "E2"
+    html = client_for(lab_member).get(reverse("submission", args=[under_review.reference]))
+    assert "Is the compute figure total or final run?" in html.content.decode()
+
+
+def test_a_decision_needs_a_rationale(under_review, reviewer):
+    response = client_for(reviewer).post(
+        reverse("decide", args=[under_review.reference]), {"decision": "accept", "rationale": ""}
+    )
+    assert response.status_code == 400
+    under_review.refresh_from_db()
+    assert under_review.status == "under_review"
+
+
+def test_accepting_issues_the_final_report(under_review, reviewer):
+    response = client_for(reviewer).post(
+        reverse("decide", args=[under_review.reference]),
+        {"decision": "accept", "rationale": "Disclosed and bounded."},
+    )
+    assert response.status_code == 302
+    under_review.refresh_from_db()
+    assert under_review.status == "accepted"
+    assert Review.objects.get().rationale == "Disclosed and bounded."
+    assert Report.objects.filter(submission=under_review, kind="final").exists()
+
+
+def test_a_ready_report_downloads(under_review, reviewer, lab_member):
+    from audits.services.files import stored_file_put
+
+    stored = stored_file_put(name="r.pdf", content=b"%PDF-1.7 report")
+    report = Report.objects.create(
+        submission=under_review,
+        revision=1,
+        version=9,
+        kind="provisional",
+        assessment=under_review.assessments.first(),
+        status="ready",
+        pdf=stored,
+        sha256=stored.sha256,
+    )
+    for user in (reviewer, lab_member):
+        response = client_for(user).get(
+            reverse("report-pdf", args=[under_review.reference, report.version])
+        )
+        assert response["Content-Type"] == "application/pdf"
+        assert response["Content-Disposition"].startswith("attachment")
+        assert b"".join(response.streaming_content) == b"%PDF-1.7 report"
+
+
+def test_a_report_not_ready_is_not_found(under_review, reviewer):
+    response = client_for(reviewer).get(reverse("report-pdf", args=[under_review.reference, 1]))
+    assert response.status_code == 404
+
+
+def test_the_portfolio_charts_every_filed_submission(lab_member, other_lab_member, regulator_admin):
+    _filed(lab_member, "Atlas")
+    _filed(other_lab_member, "Orion")
+    html = client_for(regulator_admin).get(reverse("portfolio")).content.decode()
+    for title in ("Tiers per lab", "Tiers over time", "Criteria most often at level 3"):
+        assert title in html
+    assert html.count("<svg") >= 3
+    assert "Example Lab" in html and "Second Lab" in html
+
+
+def test_the_portfolio_is_for_regulator_admins(reviewer):
+    assert client_for(reviewer).get(reverse("portfolio")).status_code == 403
+
+
+def test_exports_defuse_formulas_in_lab_text(lab_member, regulator_admin):
+    _filed(lab_member, '=HYPERLINK("http://evil","x")', "@SUM(A1)")
+    client = client_for(regulator_admin)
+    text = client.get(reverse("queue-export-csv")).content.decode("utf-8-sig")
+    rows = list(csv.reader(io.StringIO(text)))
+    assert rows[0][0] == "Reference"
+    assert rows[1][2] == '\'=HYPERLINK("http://evil","x")'
+    assert rows[1][3] == "'@SUM(A1)"
+    workbook = load_workbook(io.BytesIO(client.get(reverse("queue-export-xlsx")).content))
+    sheet = workbook.active
+    assert sheet["C2"].value == '\'=HYPERLINK("http://evil","x")'
+    assert all(cell.data_type != "f" for row in sheet.iter_rows() for cell in row)
+
+
+def test_exports_follow_the_queue_filters(lab_member, other_lab_member, regulator_admin):
+    ours = _filed(lab_member, "Atlas")
+    theirs = _filed(other_lab_member, "Orion")
+    text = (
+        client_for(regulator_admin)
+        .get(reverse("queue-export-csv"), {"lab": "second-lab"})
+        .content.decode("utf-8-sig")
+    )
+    assert theirs.reference in text and ours.reference not in text
+
+
+def test_publishing_a_rubric_shows_the_rescoring_diff(lab_member, regulator_admin, reviewer):
+    from audits.models import Rubric
+
+    filed = _filed(lab_member, "Atlas")
+    current = Rubric.objects.get(in_force=True)
+    content = {**current.content, "version": "1.0.1"}
+    newer = Rubric.objects.create(
+        urn=current.urn, version="1.0.1", sha256="f" * 64, content=content
+    )
+    response = client_for(regulator_admin).post(reverse("rubric-publish", args=[newer.pk]))
+    assert response.status_code == 302
+    newer.refresh_from_db()
+    assert newer.in_force
+    html = client_for(reviewer).get(reverse("submission", args=[filed.reference])).content.decode()
+    assert "Re-scored under" in html and "1.0.1" in html
+
+
+def test_only_a_regulator_admin_publishes(reviewer):
+    from audits.models import Rubric
+
+    rubric = Rubric.objects.get(in_force=True)
+    assert client_for(reviewer).post(reverse("rubric-publish", args=[rubric.pk])).status_code == 403
