@@ -145,6 +145,11 @@ class Submission(models.Model):
         blank=True,
     )
     decided_at = models.DateTimeField(null=True, blank=True)
+    # The newest assessment of the current revision, kept by the assessment service so
+    # lists and queues join one row instead of searching assessments per submission.
+    current_assessment = models.ForeignKey(
+        "Assessment", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
 
     class Meta:
         ordering = ["-created_at", "-id"]

@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db.models import Case, IntegerField, OuterRef, QuerySet, Subquery, Value, When
+from django.db.models import Case, F, IntegerField, QuerySet, Value, When
 from django.utils import timezone
 
 from audits import intake
@@ -97,20 +97,13 @@ QUEUE_SORTS = {
 QUEUE_AGES = {"7": 7, "14": 14, "30": 30, "90": 90}
 
 
-def _latest_assessment_of_current_revision() -> QuerySet[Assessment]:
-    return Assessment.objects.filter(
-        submission=OuterRef("pk"), revision=OuterRef("revision")
-    ).order_by("-created_at", "-id")
-
-
 def with_latest_assessment(queryset: QuerySet[Submission]) -> QuerySet[Submission]:
     """Annotate each submission with its current revision's newest tier, score and coverage."""
-    latest = _latest_assessment_of_current_revision()
     return queryset.annotate(
-        latest_tier=Subquery(latest.values("tier")[:1]),
-        latest_score=Subquery(latest.values("overall_score")[:1]),
-        latest_coverage=Subquery(latest.values("coverage")[:1]),
-        latest_insufficient=Subquery(latest.values("insufficient_evidence")[:1]),
+        latest_tier=F("current_assessment__tier"),
+        latest_score=F("current_assessment__overall_score"),
+        latest_coverage=F("current_assessment__coverage"),
+        latest_insufficient=F("current_assessment__insufficient_evidence"),
         tier_rank=Case(
             *(When(latest_tier=tier, then=Value(rank)) for rank, tier in enumerate(TIER_ORDER)),
             default=Value(-1),
@@ -330,9 +323,7 @@ def portfolio(*, user: Any) -> Portfolio:
     require_regulator_admin(user)
     submissions = list(
         with_latest_assessment(submissions_visible_to(user))
-        .annotate(
-            latest_assessment_id=Subquery(_latest_assessment_of_current_revision().values("pk")[:1])
-        )
+        .annotate(latest_assessment_id=F("current_assessment_id"))
         .order_by("submitted_at", "id")
     )
     assessment_ids = [s.latest_assessment_id for s in submissions if s.latest_assessment_id]

@@ -60,7 +60,7 @@ def _store(
     rescored_from: Assessment | None = None,
     diff: dict[str, Any] | None = None,
 ) -> Assessment:
-    return Assessment.objects.create(
+    assessment = Assessment.objects.create(
         submission=submission,
         revision=revision,
         rubric=rubric,
@@ -74,6 +74,10 @@ def _store(
         rescored_from=rescored_from,
         diff=diff,
     )
+    if revision == submission.revision:
+        submission.current_assessment = assessment
+        submission.save(update_fields=["current_assessment"])
+    return assessment
 
 
 def assessment_latest(submission: Submission, revision: int | None = None) -> Assessment | None:

@@ -95,6 +95,8 @@ def test_rescoring_under_a_new_version_keeps_the_diff(
         {"id": "T1", "name": "interpretability_access", "old_level": 1, "new_level": 2}
     ]
     assert Assessment.objects.get(pk=rescores[0].assessment.pk).diff == diff
+    coding_agent.refresh_from_db()
+    assert coding_agent.current_assessment == rescores[0].assessment
     assert assessments_rescore(rubric=new) == []  # nothing twice
 
     rubric_publish(rubric=new, acting_user=regulator_admin)

@@ -44,6 +44,7 @@ def test_the_whole_lifecycle_with_a_resubmission(draft, lab_member, reviewer):
     assert submission.status == Status.CHANGES_REQUESTED
     submission = submission_submit(submission=submission, acting_user=lab_member)
     assert (submission.status, submission.revision) == (Status.SUBMITTED, 2)
+    assert submission.current_assessment.revision == 2
     submission = submission_start_review(submission=submission, acting_user=reviewer)
     submission = submission_accept(
         submission=submission, acting_user=reviewer, rationale="Adequate"
