@@ -7,6 +7,8 @@ from audits.services.intake import filing_document_attach
 from audits.services.submissions import submission_create
 from tests.factories import MembershipFactory, OrganizationFactory
 
+pytest_plugins = ["tests.celery_workers"]
+
 
 @pytest.fixture(autouse=True)
 def fast_password_hashing(settings):

@@ -17,7 +17,7 @@ from typing import Any
 from django import forms
 
 from audits.intake.filing import FILING_SCHEMA_ID, filing_schema, schema_leaf_paths
-from audits.web.presenters import SECTION_TITLES, describe_location, humanize
+from audits.web.presenters import SECTION_TITLES, describe_location, fact_lookup, humanize
 
 NOT_STATED = ("", "— not stated —")
 # The submission record supplies these; the form carries them so the document is complete.
@@ -84,15 +84,6 @@ def _initial(value: Any, spec: Mapping[str, Any]) -> Any:
     return value
 
 
-def _lookup(document: Mapping[str, Any], path: str) -> tuple[bool, Any]:
-    node: Any = document
-    for part in path.split("."):
-        if not isinstance(node, Mapping) or part not in node:
-            return False, None
-        node = node[part]
-    return True, node
-
-
 @dataclass
 class FormSection:
     id: str
@@ -117,7 +108,7 @@ class FilingForm(forms.Form):
         for path in schema_leaf_paths():
             spec = _spec(path)
             form_field = _field_for(path, spec)
-            present, value = _lookup(self.document, path)
+            present, value = fact_lookup(self.document, path)
             if present:
                 self.supplied[path] = value
                 form_field.disabled = True
@@ -169,7 +160,7 @@ class FilingForm(forms.Form):
         return sum(
             1
             for path in schema_leaf_paths()
-            if path not in self.supplied and _lookup(document, path)[0]
+            if path not in self.supplied and fact_lookup(document, path)[0]
         )
 
 

@@ -277,7 +277,8 @@ class FactSection:
         return sum(1 for row in self.rows if not row.missing)
 
 
-def _lookup(document: Mapping[str, Any], path: str) -> tuple[bool, Any]:
+def fact_lookup(document: Mapping[str, Any], path: str) -> tuple[bool, Any]:
+    """Whether the facts document has `path` (dotted), and its value."""
     node: Any = document
     for part in path.split("."):
         if not isinstance(node, Mapping) or part not in node:
@@ -297,7 +298,7 @@ def facts_sections(
         section = sections.setdefault(
             section_id, FactSection(section_id, SECTION_TITLES.get(section_id, section_id), [])
         )
-        present, value = _lookup(document, path)
+        present, value = fact_lookup(document, path)
         location = provenance.get(path) or {}
         section.rows.append(
             FactRow(

@@ -7,85 +7,15 @@ GOVPORTAL_REQUIRE_SERVICES=1.
 
 import os
 import signal
-import subprocess
-import sys
 import time
 import uuid
-from pathlib import Path
 
-import pytest
-from django.db import connection
 from kombu import Connection
 
 from audits.models import Report
 from audits.tasks import report_render_task
+from tests.celery_workers import wait_for
 from tests.reports.factories import demo_facts_and_result, pending_report, submitted_filing
-
-ROOT = Path(__file__).resolve().parents[2]
-
-
-def _services_available() -> str | None:
-    if not os.environ.get("CELERY_BROKER_URL"):
-        return "CELERY_BROKER_URL is not set"
-    if connection.vendor != "postgresql":
-        return "the worker needs a database it can share (PostgreSQL)"
-    return None
-
-
-@pytest.fixture
-def start_worker(transactional_db, tmp_path):
-    reason = _services_available()
-    if reason:
-        if os.environ.get("GOVPORTAL_REQUIRE_SERVICES") == "1":
-            pytest.fail(f"services required but unavailable: {reason}")
-        pytest.skip(reason)
-    db = connection.settings_dict
-    database_url = (
-        f"postgres://{db['USER']}:{db['PASSWORD'] or ''}@{db['HOST']}:{db['PORT'] or 5432}/"
-        f"{db['NAME']}"
-    )
-    processes: list[subprocess.Popen[str]] = []
-
-    def start(queue: str) -> subprocess.Popen[str]:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "celery", "-A", "govportal", "worker", "-Q", queue,
-             "--concurrency=1", "--pool=solo", "--loglevel=INFO", "--without-gossip",
-             "--without-mingle", "--without-heartbeat"],
-            cwd=ROOT,
-            env={
-                **os.environ,
-                "DATABASE_URL": database_url,
-                "DATABASE_CONN_MAX_AGE": "0",
-                "MEDIA_ROOT": str(tmp_path / "media"),
-            },
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-        )  # fmt: skip
-        processes.append(process)
-        return process
-
-    yield start
-    for process in processes:
-        if process.poll() is None:
-            process.terminate()
-            try:
-                process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                process.kill()
-
-
-def _wait_for(predicate, *, timeout: float, what: str, process=None):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        found = predicate()
-        if found:
-            return found
-        if process is not None and process.poll() is not None:
-            output = process.stdout.read() if process.stdout else ""
-            pytest.fail(f"worker exited while waiting for {what}: {output[-4000:]}")
-        time.sleep(0.05)
-    pytest.fail(f"timed out waiting for {what}")
 
 
 def _big_filing():
@@ -99,16 +29,16 @@ def _big_filing():
     return document, provenance, facts_sha256, result
 
 
-def test_a_report_survives_a_worker_killed_mid_render(start_worker, lab_member):
+def test_a_report_survives_a_worker_killed_mid_render(celery_workers, lab_member):
     submission, assessment = submitted_filing(
         lab_member=lab_member, facts_and_result=_big_filing(), evidence_count=60
     )
     report = pending_report(submission, assessment)
     queue = f"govportal-test-{uuid.uuid4().hex[:8]}"
-    first = start_worker(queue)
+    first = celery_workers(queue)
     report_render_task.apply_async(args=[report.pk], queue=queue)
 
-    _wait_for(
+    wait_for(
         lambda: Report.objects.filter(pk=report.pk, status="running").exists(),
         timeout=90,
         what="the render to start",
@@ -127,8 +57,8 @@ def test_a_report_survives_a_worker_killed_mid_render(start_worker, lab_member):
     ) as broker:
         broker.default_channel.qos.restore_visible(num=100)
 
-    second = start_worker(queue)
-    _wait_for(
+    second = celery_workers(queue)
+    wait_for(
         lambda: Report.objects.filter(pk=report.pk, status__in=["ready", "failed"]).exists(),
         timeout=120,
         what="the report to finish",
