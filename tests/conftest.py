@@ -10,6 +10,21 @@ from tests.factories import MembershipFactory, OrganizationFactory
 pytest_plugins = ["tests.celery_workers"]
 
 
+@pytest.fixture
+def tasks_in_process():
+    """Run Celery tasks in the test's process even when a broker is configured.
+
+    For tests whose story needs a rendered report but no worker of its own (the browser
+    story, the example pipeline); the worker path is tested in tests/celery_workers.py's users.
+    """
+    from govportal.celery import app
+
+    eager = app.conf.task_always_eager
+    app.conf.task_always_eager = True
+    yield
+    app.conf.task_always_eager = eager
+
+
 @pytest.fixture(autouse=True)
 def fast_password_hashing(settings):
     # Key stretching is for production; tests create many users.

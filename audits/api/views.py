@@ -498,7 +498,10 @@ class ReportPdfView(ApiView):
     renderer_classes = [JSONRenderer, PDFRenderer]
 
     @extend_schema(
-        responses={(200, "application/pdf"): OpenApiResponse(OpenApiTypes.BINARY)},
+        responses={
+            (200, "application/pdf"): OpenApiResponse(OpenApiTypes.BINARY),
+            409: OpenApiResponse(s.ErrorSerializer, description="The report is not ready yet."),
+        },
         summary="Download a ready report's PDF",
     )
     def get(self, request: Request, reference: str, version: int) -> HttpResponseBase:

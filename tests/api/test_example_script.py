@@ -13,7 +13,7 @@ DEMO = ROOT / "audits" / "fixtures" / "demo"
 
 
 def test_example_script_files_submits_and_downloads_the_report(
-    live_server, transactional_db, lab, tmp_path
+    live_server, transactional_db, lab, tmp_path, tasks_in_process
 ):
     client = key_client(lab)
     environment = {

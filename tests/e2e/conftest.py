@@ -100,7 +100,7 @@ def screenshots():
 
 
 @pytest.fixture
-def portal(live_server, transactional_db, settings, tmp_path):
+def portal(live_server, transactional_db, settings, tmp_path, tasks_in_process):
     """The demo world (seed_demo) on a live server, with the rubric loaded."""
     from django.core.management import call_command
 
