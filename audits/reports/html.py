@@ -380,6 +380,10 @@ def report_context(inputs: ReportInputs) -> dict[str, Any]:
     criteria = _criteria_rows(inputs)
     diagnostics = _diagnostic_rows(inputs)
     charted = [row for row in diagnostics if isinstance(row["value"], int | float)]
+    if any(row["bands"] for row in charted):
+        # The chart sets values against the rubric's bands; metrics without bands are
+        # shown, value and interval, in the table only.
+        charted = [row for row in charted if row["bands"]]
     diagnostic_charts = [
         svg_image(charts.diagnostics_chart_svg(charted[start : start + DIAGNOSTIC_ROWS_PER_CHART]))
         for start in range(0, len(charted), DIAGNOSTIC_ROWS_PER_CHART)
@@ -427,6 +431,8 @@ def report_context(inputs: ReportInputs) -> dict[str, Any]:
             )
         ),
         "diagnostics": diagnostics,
+        "scored_diagnostics": [row for row in diagnostics if row["scored"]],
+        "other_diagnostics": [row for row in diagnostics if not row["scored"]],
         "diagnostic_charts": diagnostic_charts,
         "has_bands": any(row["bands"] for row in diagnostics),
         "uploads": inputs.uploads,
