@@ -175,6 +175,24 @@ class RubricError(ValueError):
 
 # ---------------------------------------------------------------------------- structure
 
+# Every sentence part an explanation is built from; a rubric file words each one.
+EXPLANATION_TEMPLATES = (
+    "assessed",
+    "missing_evidence",
+    "not_applicable",
+    "signal",
+    "adjustment",
+    "conditional_adjustment",
+    "fact_value",
+    "fact_missing",
+    "no_signal",
+    "to_resolve",
+    "resolve_diagnostics",
+    "resolve_facts",
+    "alternative_separator",
+    "group_separator",
+)
+
 _ID = {"type": "string", "pattern": "^[A-Za-z][A-Za-z0-9_]*$"}
 _CRITERION_ID = {"type": "string", "pattern": "^[A-Z][0-9]+$"}
 _SNAKE = {"type": "string", "pattern": "^[a-z][a-z0-9_]*$"}
@@ -259,41 +277,8 @@ RUBRIC_JSON_SCHEMA: dict[str, Any] = {
         "explanation_templates": {
             "type": "object",
             "additionalProperties": False,
-            "required": [
-                "assessed",
-                "missing_evidence",
-                "not_applicable",
-                "signal",
-                "adjustment",
-                "conditional_adjustment",
-                "fact_value",
-                "fact_missing",
-                "no_signal",
-                "to_resolve",
-                "resolve_diagnostics",
-                "resolve_facts",
-                "alternative_separator",
-                "group_separator",
-            ],
-            "properties": {
-                key: {"type": "string"}
-                for key in (
-                    "assessed",
-                    "missing_evidence",
-                    "not_applicable",
-                    "signal",
-                    "adjustment",
-                    "conditional_adjustment",
-                    "fact_value",
-                    "fact_missing",
-                    "no_signal",
-                    "to_resolve",
-                    "resolve_diagnostics",
-                    "resolve_facts",
-                    "alternative_separator",
-                    "group_separator",
-                )
-            },
+            "required": list(EXPLANATION_TEMPLATES),
+            "properties": {key: {"type": "string"} for key in EXPLANATION_TEMPLATES},
         },
         "criteria": {
             "type": "array",

@@ -13,7 +13,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from audits.rubric.schema import CATALOGUE_METRICS
+from audits.rubric.schema import CATALOGUE_METRICS, FILING_FACTS
 from tests.audits.rubric.helpers import rubric_v1
 
 ENUM_RISK_ORDER = {
@@ -37,17 +37,7 @@ RISKIER_BOOLEAN = {
     "deployment.influences_own_training": True,
     "transparency.internals_audit": False,
 }
-OBJECTIVES = [
-    "supervised",
-    "self_supervised",
-    "imitation",
-    "rlhf",
-    "rl_verifiable_rewards",
-    "rl_environment",
-    "meta_learning",
-    "evolutionary",
-    "other",
-]
+OBJECTIVES = list(FILING_FACTS["training.objectives"].allowed)
 
 
 def _around(*edges):
