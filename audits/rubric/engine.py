@@ -11,7 +11,6 @@ Pure Python: nothing here imports Django.
 
 from __future__ import annotations
 
-import json
 import operator
 import string
 from collections.abc import Callable, Mapping, Sequence
@@ -19,12 +18,12 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from fractions import Fraction
 from functools import partial
-from hashlib import sha256
 from itertools import compress
 from math import isfinite, lcm
 from operator import gt
 from typing import Any, NamedTuple
 
+from audits.canonical import sha256_hex
 from audits.rubric.loader import Rubric
 from audits.rubric.schema import (
     BOOLEAN,
@@ -680,22 +679,13 @@ def _refused(value: Any, path: str) -> FactsError:
     return FactsError(f"{value!r} is not {_expected(path)}", path=path)
 
 
-# audits.canonical.canonical_json's encoder (C-accelerated), built once: json.dumps builds
-# a new one on every call with non-default settings, about 2 µs a facts document.
-# tests/audits/rubric/test_engine.py checks both give the same bytes.
-_CANONICAL_ENCODER = json.JSONEncoder(
-    sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
-)
-
-
 def facts_sha256(facts: Mapping[str, Any]) -> str:
-    """SHA-256 of the canonical JSON of a facts document (= audits.canonical.sha256_hex)."""
+    """SHA-256 of the canonical JSON of a facts document; FactsError if it is not one."""
     try:
         # Also rejects NaN and infinities (allow_nan=False), which the scorer relies on.
-        canonical = _CANONICAL_ENCODER.encode(facts)
+        return sha256_hex(facts)
     except (TypeError, ValueError) as error:
         raise FactsError(f"facts are not a finite JSON document: {error}") from None
-    return sha256(canonical.encode("utf-8")).hexdigest()
 
 
 class CompiledRubric:
