@@ -5,6 +5,7 @@ Pure Python: nothing here imports Django, so importers can be tested and benchma
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -18,15 +19,28 @@ class Location:
     field: str | None = None
 
     def __str__(self) -> str:
-        parts = [self.file]
-        if self.line is not None:
-            parts.append(f"line {self.line}")
-        if self.field:
-            parts.append(f"field {self.field}")
-        return ", ".join(parts)
+        return describe_location(self.as_dict())
 
     def as_dict(self) -> dict[str, Any]:
         return {"file": self.file, "line": self.line, "field": self.field}
+
+
+def describe_location(location: Location | Mapping[str, Any] | str | None) -> str:
+    """`{"file": "filing.yaml", "line": 12, "field": "model.scope"}` (or a Location) as
+    `filing.yaml, line 12, field model.scope`: how every message and page names a place.
+    Text that already describes one is returned as it is."""
+    if location is None:
+        return ""
+    if isinstance(location, str):
+        return location
+    if isinstance(location, Location):
+        location = location.as_dict()
+    parts = [str(location.get("file") or "")]
+    if location.get("line") is not None:
+        parts.append(f"line {location['line']}")
+    if location.get("field"):
+        parts.append(f"field {location['field']}")
+    return ", ".join(part for part in parts if part)
 
 
 class IntakeError(Exception):

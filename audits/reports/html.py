@@ -19,6 +19,7 @@ from django.utils.safestring import SafeString, mark_safe
 
 from audits.canonical import canonical_json
 from audits.intake.catalogue import CATALOGUE
+from audits.intake.types import describe_location
 from audits.reports import charts
 from audits.reports.markdown import markdown_to_safe_html, narrative_sections
 
@@ -131,17 +132,6 @@ def _attachment_uri(result: Mapping[str, Any]) -> str:
     return f"data:application/json;base64,{encoded}"
 
 
-def _describe_source(location: Any) -> str:
-    if isinstance(location, Mapping):
-        parts = [str(location.get("file") or "")]
-        if location.get("line") is not None:
-            parts.append(f"line {location['line']}")
-        if location.get("field"):
-            parts.append(f"field {location['field']}")
-        return ", ".join(part for part in parts if part)
-    return str(location or "")
-
-
 def _compact_source(source: str, path: str) -> str:
     """`filing.yaml, line 12, field model.scope` for fact `model.scope` -> `filing.yaml,
     line 12`: the field repeats the path printed beside it."""
@@ -198,7 +188,7 @@ def _criteria_rows(inputs: ReportInputs) -> list[dict[str, Any]]:
                         "path": str(fact.get("path")),
                         "value": format_fact_value(fact.get("value")),
                         "source": _compact_source(
-                            _describe_source(fact.get("source")), str(fact.get("path"))
+                            describe_location(fact.get("source")), str(fact.get("path"))
                         ),
                     }
                     for fact in criterion.get("facts") or []

@@ -24,6 +24,7 @@ from operator import gt
 from typing import Any, NamedTuple
 
 from audits.canonical import sha256_hex
+from audits.intake.types import describe_location
 from audits.rubric.loader import Rubric
 from audits.rubric.schema import (
     BOOLEAN,
@@ -225,18 +226,6 @@ def _scientific(number: int | float) -> str:
     digits = "".join(map(str, digit_tuple)).rstrip("0") or "0"
     power = len(digit_tuple) - 1 + int(exponent)  # an int: the number is finite
     return f"{'-' if sign else ''}{digits[0]}.{digits[1:] or '0'}e{power}"
-
-
-def describe_location(location: Any) -> str:
-    """`{"file": "filing.yaml", "line": 12, "field": "model.scope"}` -> readable text."""
-    if not isinstance(location, Mapping):
-        return str(location)  # an intake Location, which formats itself the same way
-    parts = [str(location.get("file") or "")]
-    if location.get("line") is not None:
-        parts.append(f"line {location['line']}")
-    if location.get("field"):
-        parts.append(f"field {location['field']}")
-    return ", ".join(part for part in parts if part)
 
 
 def _compile_template(

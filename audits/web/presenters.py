@@ -16,6 +16,7 @@ from django.utils.safestring import SafeString, mark_safe
 
 from audits.intake.catalogue import CATALOGUE
 from audits.intake.filing import filing_schema, schema_leaf_paths
+from audits.intake.types import describe_location
 from audits.models import Comment, Override
 from audits.reports import charts
 from audits.reports.markdown import narrative_sections
@@ -56,17 +57,6 @@ def format_value(value: Any) -> str:
     if isinstance(value, list | tuple):
         return ", ".join(str(item) for item in value) or "none"
     return str(value)
-
-
-def describe_location(location: Mapping[str, Any] | None) -> str:
-    if not location:
-        return ""
-    parts = [str(location.get("file") or "")]
-    if location.get("line") is not None:
-        parts.append(f"line {location['line']}")
-    if location.get("field"):
-        parts.append(f"field {location['field']}")
-    return ", ".join(part for part in parts if part)
 
 
 # --- The assessment ------------------------------------------------------------------------

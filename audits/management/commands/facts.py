@@ -4,7 +4,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from audits.intake.local_files import facts_from_paths
-from audits.intake.types import IntakeError, IntakeErrors
+from audits.intake.types import IntakeError, IntakeErrors, describe_location
 
 
 def intake_error_text(error: IntakeError) -> str:
@@ -30,21 +30,14 @@ class Command(BaseCommand):
             return
         self.stdout.write(f"facts sha256 {facts.sha256}")
         for path, where in sorted(facts.provenance.items()):
-            self.stdout.write(f"  {path} = {_value_at(facts.document, path)!r}  ← {_where(where)}")
+            self.stdout.write(
+                f"  {path} = {_value_at(facts.document, path)!r}  ← {describe_location(where)}"
+            )
         self.stdout.write(
             f"missing ({len(facts.missing)}): {', '.join(facts.missing) or 'nothing'}"
         )
         for warning in facts.warnings:
             self.stdout.write(self.style.WARNING(f"warning: {warning.location}: {warning.message}"))
-
-
-def _where(location: dict[str, Any]) -> str:
-    parts = [location["file"]]
-    if location.get("line"):
-        parts.append(f"line {location['line']}")
-    if location.get("field"):
-        parts.append(location["field"])
-    return ", ".join(parts)
 
 
 def _value_at(document: dict[str, Any], path: str) -> Any:
