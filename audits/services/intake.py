@@ -76,6 +76,7 @@ def _import(file_name: str, content: bytes) -> Imported:
 
 def _attach(
     submission: Submission,
+    revision: int,
     acting_user: Any,
     *,
     upload_model: type[ModelCard] | type[DiagnosticUpload] | type[Evidence],
@@ -85,8 +86,10 @@ def _attach(
     imported: Imported | None,
     **upload_fields: Any,
 ) -> AttachOutcome:
-    """Store the bytes, record the upload against the working revision, rebuild the facts."""
-    submission, revision = _locked_for_upload(submission, acting_user)
+    """Store the bytes, record the upload against `revision`, rebuild the facts.
+
+    The caller holds the submission's row lock (`_locked_for_upload`).
+    """
     if imported is not None:
         upload_fields |= {
             "format": imported.kind,
@@ -118,7 +121,7 @@ def model_card_attach(
     *, submission: Submission, acting_user: Any, file_name: str, content: bytes
 ) -> AttachOutcome:
     """Attach a model card or native filing (any supported format) to the working revision."""
-    _locked_for_upload(submission, acting_user)  # refuse before parsing anything
+    submission, revision = _locked_for_upload(submission, acting_user)  # before parsing
     imported = _import(file_name, content)
     if imported.kind in DIAGNOSTIC_KINDS:
         raise IntakeError(
@@ -128,6 +131,7 @@ def model_card_attach(
         )
     return _attach(
         submission,
+        revision,
         acting_user,
         upload_model=ModelCard,
         action="model_card.attach",
@@ -165,7 +169,7 @@ def diagnostics_attach(
 
     `supersedes` names an earlier file whose conflicting values this one replaces.
     """
-    _locked_for_upload(submission, acting_user)
+    submission, revision = _locked_for_upload(submission, acting_user)
     imported = _import(file_name, content)
     if imported.kind not in DIAGNOSTIC_KINDS:
         raise IntakeError(
@@ -174,6 +178,7 @@ def diagnostics_attach(
         )
     return _attach(
         submission,
+        revision,
         acting_user,
         upload_model=DiagnosticUpload,
         action="diagnostics.attach",
@@ -194,10 +199,12 @@ def evidence_attach(
     description: str = "",
 ) -> AttachOutcome:
     """Attach an evidence file (a study, an audit report...). Stored once, listed in the facts."""
+    submission, revision = _locked_for_upload(submission, acting_user)
     if not content:
         raise IntakeError("the file is empty", file=file_name)
     return _attach(
         submission,
+        revision,
         acting_user,
         upload_model=Evidence,
         action="evidence.attach",
