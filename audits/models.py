@@ -625,6 +625,37 @@ class IdempotencyRecord(models.Model):
         return f"{self.method} {self.path} [{self.key}]"
 
 
+class OutboxMessage(models.Model):
+    """Background work recorded in the transaction of the change that calls for it.
+
+    A row is written beside the change and handed to Celery (or the in-process runner)
+    once that transaction commits; a periodic sweep hands over whatever is still unsent,
+    so a broker outage delays work but never loses it.
+    """
+
+    task = models.CharField(max_length=100)
+    kwargs = models.JSONField(default=dict, encoder=DjangoJSONEncoder)
+    # Carried to the task (e.g. the request id for logs); never read by the task's logic.
+    headers = models.JSONField(default=dict)
+    created_at = models.DateTimeField(auto_now_add=True)
+    available_at = models.DateTimeField()
+    sent_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    last_error = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["id"]
+        indexes = [
+            models.Index(
+                fields=["available_at"], condition=Q(sent_at__isnull=True), name="outbox_unsent"
+            )
+        ]
+
+    def __str__(self) -> str:
+        state = "sent" if self.sent_at else f"unsent after {self.attempts} attempts"
+        return f"{self.task} #{self.pk} ({state})"
+
+
 __all__ = [
     "AIModel",
     "Assessment",
@@ -640,6 +671,7 @@ __all__ = [
     "ModelCard",
     "Organization",
     "OrganizationAPIKey",
+    "OutboxMessage",
     "Override",
     "ReferenceCounter",
     "Report",

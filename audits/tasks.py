@@ -3,13 +3,20 @@
 from celery import shared_task
 
 from audits.services.audit_log import audit_chain_verify_and_record
+from audits.services.outbox import outbox_relay
 from audits.services.reports import TRANSIENT_ERRORS, report_render
 
 
 @shared_task(name="audits.audit_chain_verify", acks_late=True)
 def audit_chain_verify_task() -> dict[str, object]:
-    """Verify the audit chain and record the outcome as an audit event (run it on a schedule)."""
+    """Verify the audit chain and record the outcome as an audit event (on a beat schedule)."""
     return audit_chain_verify_and_record()
+
+
+@shared_task(name="audits.outbox_sweep", ignore_result=True)
+def outbox_sweep_task() -> int:
+    """Hand over outbox messages left unsent (the broker was down, a process died)."""
+    return outbox_relay()
 
 
 @shared_task(

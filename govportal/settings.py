@@ -10,7 +10,7 @@ from pathlib import Path
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
-from govportal.env import env_bool, env_int, env_list, env_str
+from govportal.env import env_bool, env_choice, env_int, env_list, env_str
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(env_str("GOVPORTAL_VAR_DIR", str(BASE_DIR / "var")))
@@ -138,6 +138,25 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # task's hard time limit (120 s), so a running render is never handed out twice.
 CELERY_BROKER_TRANSPORT_OPTIONS = {
     "visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT", 300, minimum=130)
+}
+# Background work goes through the transactional outbox (audits/services/outbox.py). Without
+# a broker the web process runs it on a background thread after the response ("thread",
+# the embedded default) or at once after the commit ("inline"); commands run it inline.
+GOVPORTAL_TASKS_IN_PROCESS = env_choice(
+    "GOVPORTAL_TASKS_IN_PROCESS", "thread", ("thread", "inline")
+)
+# How often unsent outbox messages are swept up and handed over again.
+GOVPORTAL_OUTBOX_SWEEP_SECONDS = env_int("GOVPORTAL_OUTBOX_SWEEP_SECONDS", 30, minimum=1)
+# Periodic work, run by `celery -A govportal beat` (or a worker started with -B).
+CELERY_BEAT_SCHEDULE = {
+    "outbox-sweep": {
+        "task": "audits.outbox_sweep",
+        "schedule": float(GOVPORTAL_OUTBOX_SWEEP_SECONDS),
+    },
+    "audit-chain-verify": {
+        "task": "audits.audit_chain_verify",
+        "schedule": float(env_int("GOVPORTAL_AUDIT_VERIFY_SECONDS", 3600, minimum=60)),
+    },
 }
 
 LOGIN_URL = "login"

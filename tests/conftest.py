@@ -26,6 +26,13 @@ def tasks_in_process():
 
 
 @pytest.fixture(autouse=True)
+def tasks_inline(settings):
+    # Once a test has started the embedded mode's background runner, it would take every
+    # later test's work; inline, a test sees the work done when the service returns.
+    settings.GOVPORTAL_TASKS_IN_PROCESS = "inline"
+
+
+@pytest.fixture(autouse=True)
 def fast_password_hashing(settings):
     # Key stretching is for production; tests create many users.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

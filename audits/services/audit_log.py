@@ -10,7 +10,9 @@ from django.db import transaction
 from django.utils import timezone
 
 from audits.canonical import sha256_hex
+from audits.events import DISPATCHED_ACTIONS, EVENT_DISPATCH_TASK
 from audits.models import AuditChainHead, AuditEvent, Organization
+from audits.services.outbox import outbox_enqueue
 
 GENESIS_HASH = "0" * 64
 
@@ -66,6 +68,8 @@ def audit_event_record(
     head.last_sequence = event.sequence
     head.last_hash = event.hash
     head.save(update_fields=["last_sequence", "last_hash"])
+    if action in DISPATCHED_ACTIONS:
+        outbox_enqueue(task=EVENT_DISPATCH_TASK, kwargs={"event_id": event.pk})
     return event
 
 

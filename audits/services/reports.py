@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import uuid
 from datetime import datetime
 from typing import Any
 
@@ -25,6 +24,7 @@ from audits.reports.html import ReportInputs, render_report_html, report_inputs_
 from audits.reports.pdf import write_report_pdf
 from audits.services.audit_log import audit_event_record
 from audits.services.files import stored_file_put
+from audits.services.outbox import outbox_enqueue
 
 logger = logging.getLogger(__name__)
 
@@ -75,7 +75,6 @@ def report_request(*, submission: Submission, kind: str, acting_user: Any | None
         kind=kind,
         assessment=assessment,
         status=Status.PENDING,
-        task_id=uuid.uuid4().hex,
     )
     audit_event_record(
         actor=acting_user,
@@ -91,15 +90,10 @@ def report_request(*, submission: Submission, kind: str, acting_user: Any | None
             "assessment_id": assessment.pk,
         },
     )
-    transaction.on_commit(lambda: _enqueue(report))
+    message = outbox_enqueue(task="audits.report_render", kwargs={"report_id": report.pk})
+    report.task_id = f"outbox-{message.pk}"
+    report.save(update_fields=["task_id"])
     return report
-
-
-def _enqueue(report: Report) -> None:
-    # Imported here: tasks import this module.
-    from audits.tasks import report_render_task
-
-    report_render_task.apply_async(args=(report.pk,), task_id=report.task_id)
 
 
 def _start(report_id: int) -> tuple[Report, bool]:

@@ -197,12 +197,6 @@ def test_every_portal_url_is_in_the_matrix():
     assert declared - routes == set(), f"matrix entries for no URL: {declared - routes}"
 
 
-@pytest.fixture(autouse=True)
-def no_report_rendering(monkeypatch):
-    # Rendering PDFs is the reports' own tests' business; here they may stay pending.
-    monkeypatch.setattr("audits.services.reports._enqueue", lambda report: None)
-
-
 def _allowed(response: Any, route: str) -> bool:
     if response.status_code in (401, 403, 404):
         return False

@@ -5,12 +5,6 @@ from audits.services import submissions as lifecycle
 from tests.conftest import make_draft
 
 
-@pytest.fixture(autouse=True)
-def no_report_rendering(monkeypatch):
-    # Reports render in their own tests; here a requested report stays pending.
-    monkeypatch.setattr("audits.services.reports._enqueue", lambda report: None)
-
-
 def client_for(user) -> Client:
     client = Client()
     client.force_login(user)
