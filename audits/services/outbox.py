@@ -162,7 +162,7 @@ class _InProcessRunner:
     """
 
     def __init__(self) -> None:
-        self._messages: queue.SimpleQueue[OutboxMessage] = queue.SimpleQueue()
+        self._messages: queue.SimpleQueue[Any] = queue.SimpleQueue()
         self._thread: threading.Thread | None = None
         self._start_lock = threading.Lock()
 
@@ -182,23 +182,38 @@ class _InProcessRunner:
         self.start()
         self._messages.put(message)
 
+    def stop(self) -> None:
+        """Finish what is queued, then end the thread (for tests and orderly shutdowns)."""
+        with self._start_lock:
+            thread, self._thread = self._thread, None
+        if thread is not None:
+            self._messages.put(None)
+            thread.join(timeout=60)
+
     def _loop(self) -> None:
         while True:
             try:
                 message = self._messages.get(timeout=settings.GOVPORTAL_OUTBOX_SWEEP_SECONDS)
             except queue.Empty:
-                message = None
+                message = SWEEP
+            if message is None:
+                return
+            # Nothing may end this thread but stop(): a database outage is logged and the
+            # next sweep tries again.
             try:
-                if message is None:
+                if message is SWEEP:
                     outbox_relay()  # hands due messages back to this queue
                 else:
                     _run_in_process(message)
             except Exception:
                 logger.exception("the in-process task runner hit an error; it carries on")
-            finally:
+            try:
                 close_old_connections()
+            except Exception:
+                logger.exception("the in-process task runner could not tidy its connections")
 
 
+SWEEP = object()  # the runner's own cue to sweep
 _runner = _InProcessRunner()
 
 
@@ -206,3 +221,7 @@ def outbox_runner_start() -> None:
     """Run in-process work on a background thread from now on (the embedded web process
     calls this at start-up; commands and shells without it run work inline)."""
     _runner.start()
+
+
+def outbox_runner_stop() -> None:
+    _runner.stop()

@@ -144,14 +144,34 @@ def test_a_claim_whose_process_died_is_taken_again_after_its_lease(db):
     assert RAN == [{"n": 3}]
 
 
-@pytest.mark.django_db(transaction=True)
-def test_embedded_thread_runs_work_after_the_commit_without_blocking_it(settings):
+RESPONSE_SENT = threading.Event()
+
+
+@shared_task(name="tests.outbox_after_response")
+def after_response_task(**kwargs):
+    # Work that cannot finish before the request that made it has answered.
+    RAN.append({"response_sent_first": RESPONSE_SENT.wait(timeout=10), **kwargs})
+    DONE.set()
+
+
+@pytest.fixture
+def embedded_runner(settings):
     settings.GOVPORTAL_TASKS_IN_PROCESS = "thread"
+    RESPONSE_SENT.clear()
     outbox.outbox_runner_start()
+    yield
+    outbox.outbox_runner_stop()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_embedded_thread_runs_work_after_the_commit_without_blocking_it(embedded_runner):
     with transaction.atomic():
-        message = outbox_enqueue(task="tests.outbox_record", kwargs={"n": 4})
+        message = outbox_enqueue(task="tests.outbox_after_response", kwargs={"n": 4})
+    # The commit has returned while the work is still waiting on it: nothing ran inline.
+    assert RAN == []
+    RESPONSE_SENT.set()
     assert DONE.wait(timeout=10), "the in-process runner did not run the work"
-    assert RAN == [{"n": 4}]
+    assert RAN == [{"response_sent_first": True, "n": 4}]
     for _ in range(100):
         message.refresh_from_db()
         if message.sent_at is not None:
