@@ -396,7 +396,18 @@ class Assessment(models.Model):
 
 
 class Override(models.Model):
-    """A regulator's level for one criterion, kept beside the automated level."""
+    """A regulator's level for one criterion, kept beside the automated level.
+
+    An override belongs to one assessment. When the filing is assessed again (a new
+    revision, a new rubric version) it is carried to the new assessment: applied as it was
+    when the criterion's automated level and the facts it read are unchanged, otherwise
+    waiting for a reviewer to confirm or drop it, never silently gone.
+    """
+
+    class Status(models.TextChoices):
+        APPLIED = "applied", "Applied"
+        PENDING = "pending", "Waiting for confirmation"
+        DROPPED = "dropped", "Dropped"
 
     assessment = models.ForeignKey(Assessment, on_delete=models.CASCADE, related_name="overrides")
     criterion = models.CharField(max_length=20)
@@ -405,6 +416,14 @@ class Override(models.Model):
     reason = models.TextField()
     author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.APPLIED)
+    # The revision the reviewer made it on, and the override it was carried from.
+    origin_revision = models.PositiveIntegerField()
+    carried_from = models.ForeignKey(
+        "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    # Why a carried override waits for confirmation, or why it was dropped.
+    status_note = models.TextField(blank=True)
 
     class Meta:
         constraints = [
@@ -412,10 +431,18 @@ class Override(models.Model):
                 fields=["assessment", "criterion"], name="override_one_per_criterion"
             ),
             models.CheckConstraint(condition=~Q(reason=""), name="override_reason_required"),
+            models.CheckConstraint(
+                condition=Q(status__in=["applied", "pending", "dropped"]),
+                name="override_status_valid",
+            ),
         ]
 
     def __str__(self) -> str:
-        return f"{self.criterion}: {self.automated_level} → {self.level}"
+        return f"{self.criterion}: {self.automated_level} → {self.level} ({self.status})"
+
+    @property
+    def carried(self) -> bool:
+        return self.carried_from_id is not None
 
 
 class Review(models.Model):

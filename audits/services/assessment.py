@@ -11,6 +11,7 @@ from audits import rubric as engine
 from audits.models import Assessment, Facts, Rubric, Submission
 from audits.services.audit_log import audit_event_record
 from audits.services.intake import facts_build
+from audits.services.overrides import overrides_carry_forward
 from audits.services.rubrics import rubric_engine_form, rubric_in_force
 
 
@@ -33,7 +34,10 @@ def assessment_run(
     rubric = rubric or rubric_in_force()
     facts = facts_build(submission=submission, revision=revision)
     result = assessment_compute(facts=facts, rubric=rubric)
+    previous = submission.current_assessment
     assessment = _store(submission, revision, rubric, result)
+    if previous is not None:
+        overrides_carry_forward(source=previous, target=assessment)
     audit_event_record(
         actor=acting_user,
         action="assessment.run",

@@ -73,6 +73,20 @@ def audit_event_record(
     return event
 
 
+def submission_event_record(
+    *, submission: Any, acting_user: Any | None, action: str, payload: dict[str, Any] | None = None
+) -> AuditEvent:
+    """An audit event about one filing: named by its reference, in its lab's records."""
+    return audit_event_record(
+        actor=acting_user,
+        action=action,
+        object_type="submission",
+        object_id=submission.reference,
+        organization=submission.organization,
+        payload=payload,
+    )
+
+
 @dataclass(frozen=True)
 class ChainBreak:
     sequence: int | None

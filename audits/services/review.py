@@ -11,7 +11,7 @@ from audits.errors import NotPermitted, ServiceError, TransitionRefused
 from audits.models import Assessment, Comment, Facts, Override, Submission
 from audits.roles import require_assigned_reviewer, require_membership
 from audits.services.assessment import assessment_latest
-from audits.services.audit_log import audit_event_record
+from audits.services.audit_log import audit_event_record, submission_event_record
 from audits.services.rubrics import rubric_engine_form
 
 
@@ -102,6 +102,10 @@ def criterion_override(
             "level": level,
             "reason": reason,
             "author": acting_user,
+            "status": Override.Status.APPLIED,
+            "origin_revision": assessment.revision,
+            "carried_from": None,
+            "status_note": "",
         },
     )
     audit_event_record(
@@ -120,6 +124,70 @@ def criterion_override(
     return override
 
 
+def _reviewable_override(submission: Submission, acting_user: Any, criterion: str) -> Override:
+    require_assigned_reviewer(acting_user, submission, to="confirm or drop its overrides")
+    if submission.status != Submission.Status.UNDER_REVIEW:
+        raise TransitionRefused(
+            f"Submission {submission.reference} is {submission.status}; overrides are confirmed "
+            "or dropped while it is under review."
+        )
+    override = (
+        Override.objects.select_related("assessment")
+        .filter(assessment=submission.current_assessment, criterion=criterion)
+        .exclude(status=Override.Status.DROPPED)
+        .first()
+    )
+    if override is None:
+        raise ServiceError(
+            f"{criterion} of {submission.reference} has no override to confirm or drop.",
+            details={"field": "criterion"},
+        )
+    return override
+
+
+@transaction.atomic
+def override_confirm(
+    *, submission: Submission, acting_user: Any, criterion: str, reason: str = ""
+) -> Override:
+    """A reviewer keeps a carried override that waits for confirmation (optionally re-worded)."""
+    submission = Submission.objects.select_for_update().get(pk=submission.pk)
+    override = _reviewable_override(submission, acting_user, criterion)
+    if override.status != Override.Status.PENDING:
+        raise ServiceError(f"The override of {criterion} is already applied.")
+    override.status = Override.Status.APPLIED
+    override.reason = reason.strip() or override.reason
+    override.save(update_fields=["status", "reason"])
+    submission_event_record(
+        submission=submission,
+        acting_user=acting_user,
+        action="assessment.override_confirm",
+        payload={"criterion": criterion, "level": override.level, "reason": override.reason},
+    )
+    return override
+
+
+@transaction.atomic
+def override_drop(
+    *, submission: Submission, acting_user: Any, criterion: str, reason: str
+) -> Override:
+    """A reviewer withdraws an override: the automated level stands again. Kept on record."""
+    submission = Submission.objects.select_for_update().get(pk=submission.pk)
+    override = _reviewable_override(submission, acting_user, criterion)
+    reason = reason.strip()
+    if not reason:
+        raise ServiceError("Say why the override is dropped.", details={"field": "reason"})
+    override.status = Override.Status.DROPPED
+    override.status_note = reason
+    override.save(update_fields=["status", "status_note"])
+    submission_event_record(
+        submission=submission,
+        acting_user=acting_user,
+        action="assessment.override_drop",
+        payload={"criterion": criterion, "level": override.level, "reason": reason},
+    )
+    return override
+
+
 def assessment_reviewed(assessment: Assessment) -> dict[str, Any]:
     """The assessment's result with the regulators' overrides applied (no writes).
 
@@ -127,7 +195,11 @@ def assessment_reviewed(assessment: Assessment) -> dict[str, Any]:
     criterion keeps its automated level beside the override. Without overrides, the stored
     result as it is.
     """
-    levels = {override.criterion: override.level for override in assessment.overrides.all()}
+    levels = {
+        override.criterion: override.level
+        for override in assessment.overrides.all()
+        if override.status == Override.Status.APPLIED
+    }
     if not levels:
         return assessment.result
     facts = Facts.objects.get(submission_id=assessment.submission_id, revision=assessment.revision)

@@ -18,6 +18,7 @@ from django.utils import timezone
 from audits.errors import NotPermitted, ServiceError, TransitionRefused
 from audits.models import (
     AIModel,
+    Override,
     ReferenceCounter,
     Report,
     Review,
@@ -227,6 +228,17 @@ def _decide(
     rationale = rationale.strip()
     if not rationale:
         raise ServiceError("A decision needs a rationale.", details={"field": "rationale"})
+    waiting = list(
+        Override.objects.filter(
+            assessment=submission.current_assessment, status=Override.Status.PENDING
+        ).values_list("criterion", flat=True)
+    )
+    if waiting:
+        raise ServiceError(
+            f"Overrides carried from an earlier revision wait for confirmation: "
+            f"{', '.join(waiting)}. Confirm or drop each before deciding.",
+            details={"pending_overrides": waiting},
+        )
     submission.status = target
     if target in (Status.ACCEPTED, Status.REJECTED):
         submission.decided_at = timezone.now()

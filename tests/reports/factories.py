@@ -228,6 +228,7 @@ def submitted_filing(
             level=max(0, criterion["level"] - 1),
             reason="The lab's **ablation study** shows the task families overlap.",
             author=reviewer,
+            origin_revision=1,
         )
         Comment.objects.create(
             submission=submission, revision=1, criterion=criterion["id"], author=reviewer,
