@@ -1,9 +1,61 @@
+"""The Django admin, for operators (superusers). Every change made here is an audit event;
+rows that only services may write are read-only here."""
+
 from typing import Any
 
 from django.contrib import admin
+from django.contrib.auth import get_user_model
+from django.contrib.auth.admin import UserAdmin
+from django.db import transaction
+from django.db.models import Model, QuerySet
+from django.forms import ModelForm
 from django.http import HttpRequest
 
 from audits import models
+from audits.services.audit_log import audit_event_record
+from audits.services.metric_aliases import metric_alias_add, metric_alias_remove
+
+
+def _record_admin_change(request: HttpRequest, action: str, obj: Model, changed: list[str]) -> None:
+    audit_event_record(
+        actor=request.user,
+        action=f"admin.{action}",
+        object_type=obj._meta.model_name or "object",
+        object_id=str(obj.pk),
+        payload={"object": str(obj)[:200], "changed": changed},
+    )
+
+
+class AuditedAdmin(admin.ModelAdmin):
+    """Changes through the admin leave the same trace as changes through the portal."""
+
+    def save_model(self, request: HttpRequest, obj: Any, form: ModelForm, change: bool) -> None:
+        with transaction.atomic():
+            super().save_model(request, obj, form, change)
+            _record_admin_change(
+                request, "change" if change else "add", obj, sorted(form.changed_data)
+            )
+
+    def save_formset(self, request: HttpRequest, form: Any, formset: Any, change: bool) -> None:
+        with transaction.atomic():
+            super().save_formset(request, form, formset, change)
+            for obj in formset.new_objects:
+                _record_admin_change(request, "add", obj, [])
+            for obj, changed in formset.changed_objects:
+                _record_admin_change(request, "change", obj, sorted(changed))
+            for obj in formset.deleted_objects:
+                _record_admin_change(request, "delete", obj, [])
+
+    def delete_model(self, request: HttpRequest, obj: Any) -> None:
+        with transaction.atomic():
+            _record_admin_change(request, "delete", obj, [])
+            super().delete_model(request, obj)
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> None:
+        with transaction.atomic():
+            for obj in queryset:
+                _record_admin_change(request, "delete", obj, [])
+            super().delete_queryset(request, queryset)
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -25,7 +77,7 @@ class MembershipInline(admin.TabularInline):
 
 
 @admin.register(models.Organization)
-class OrganizationAdmin(admin.ModelAdmin):
+class OrganizationAdmin(AuditedAdmin):
     list_display = ["name", "kind", "slug", "created_at"]
     list_filter = ["kind"]
     search_fields = ["name", "slug"]
@@ -34,14 +86,14 @@ class OrganizationAdmin(admin.ModelAdmin):
 
 
 @admin.register(models.Membership)
-class MembershipAdmin(admin.ModelAdmin):
+class MembershipAdmin(AuditedAdmin):
     list_display = ["user", "organization", "role"]
     list_filter = ["role", "organization__kind"]
     list_select_related = ["user", "organization"]
 
 
 @admin.register(models.AIModel)
-class AIModelAdmin(admin.ModelAdmin):
+class AIModelAdmin(AuditedAdmin):
     list_display = ["name", "organization", "created_at"]
     list_select_related = ["organization"]
     search_fields = ["name"]
@@ -82,8 +134,26 @@ class FactsAdmin(ReadOnlyAdmin):
 
 @admin.register(models.MetricAlias)
 class MetricAliasAdmin(admin.ModelAdmin):
+    """Aliases change scoring: added and removed through their service (regulator admins
+    keep them in the portal, under Metric aliases); an alias is never edited in place."""
+
     list_display = ["pattern", "metric", "created_by", "created_at"]
     search_fields = ["pattern", "metric"]
+    fields = ["pattern", "metric"]
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return obj is None and super().has_change_permission(request, obj)
+
+    def save_model(self, request: HttpRequest, obj: Any, form: ModelForm, change: bool) -> None:
+        saved = metric_alias_add(acting_user=request.user, pattern=obj.pattern, metric=obj.metric)  # type: ignore[arg-type]
+        obj.pk = saved.pk
+
+    def delete_model(self, request: HttpRequest, obj: Any) -> None:
+        metric_alias_remove(acting_user=request.user, alias=obj)  # type: ignore[arg-type]
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> None:
+        for alias in queryset:
+            metric_alias_remove(acting_user=request.user, alias=alias)  # type: ignore[arg-type]
 
 
 @admin.register(models.Rubric)
@@ -168,7 +238,7 @@ class OrganizationAPIKeyAdmin(APIKeyModelAdmin):
         if not change:
             api_key, plaintext = api_key_create(
                 organization=obj.organization,
-                acting_user=request.user,
+                acting_user=request.user,  # type: ignore[arg-type]  # a signed-in superuser
                 name=obj.name,
                 scope=obj.scope,
                 expires_at=obj.expiry_date,
@@ -180,7 +250,16 @@ class OrganizationAPIKeyAdmin(APIKeyModelAdmin):
                 "it is not shown again.",
             )
         elif obj.revoked:
-            api_key_revoke(api_key=obj, acting_user=request.user)
+            api_key_revoke(api_key=obj, acting_user=request.user)  # type: ignore[arg-type]
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False  # revoke instead: the audit log refers to the key
+
+
+# People's accounts (roles, staff and superuser flags, passwords) change here too.
+admin.site.unregister(get_user_model())
+
+
+@admin.register(get_user_model())
+class AuditedUserAdmin(AuditedAdmin, UserAdmin):
+    pass

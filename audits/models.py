@@ -6,17 +6,25 @@ through `audits.services`; every shared read through `audits.selectors`.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
 from django.db.models import Q
 from rest_framework_api_key.models import AbstractAPIKey
 
+if TYPE_CHECKING:
+    from audits.rubric import loader as engine
+
+
+class OrganizationKind(models.TextChoices):
+    LAB = "lab", "AI lab"
+    REGULATOR = "regulator", "Regulator"
+
 
 class Organization(models.Model):
-    class Kind(models.TextChoices):
-        LAB = "lab", "AI lab"
-        REGULATOR = "regulator", "Regulator"
+    Kind = OrganizationKind
 
     kind = models.CharField(max_length=16, choices=Kind.choices)
     name = models.CharField(max_length=200, unique=True)
@@ -27,7 +35,7 @@ class Organization(models.Model):
         ordering = ["name"]
         constraints = [
             models.CheckConstraint(
-                condition=Q(kind__in=["lab", "regulator"]), name="organization_kind_valid"
+                condition=Q(kind__in=OrganizationKind.values), name="organization_kind_valid"
             )
         ]
 
@@ -43,12 +51,15 @@ class Organization(models.Model):
         return self.kind == self.Kind.REGULATOR
 
 
+class MembershipRole(models.TextChoices):
+    MEMBER = "member", "Member"
+    ADMIN = "admin", "Admin"
+
+
 class Membership(models.Model):
     """A user's place in exactly one organization, with a role there."""
 
-    class Role(models.TextChoices):
-        MEMBER = "member", "Member"
-        ADMIN = "admin", "Admin"
+    Role = MembershipRole
 
     user = models.OneToOneField(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="membership"
@@ -62,7 +73,7 @@ class Membership(models.Model):
     class Meta:
         constraints = [
             models.CheckConstraint(
-                condition=Q(role__in=["member", "admin"]), name="membership_role_valid"
+                condition=Q(role__in=MembershipRole.values), name="membership_role_valid"
             )
         ]
 
@@ -111,14 +122,17 @@ class ReferenceCounter(models.Model):
         return f"{self.year}: {self.last_number}"
 
 
+class SubmissionStatus(models.TextChoices):
+    DRAFT = "draft", "Draft"
+    SUBMITTED = "submitted", "Submitted"
+    UNDER_REVIEW = "under_review", "Under review"
+    CHANGES_REQUESTED = "changes_requested", "Changes requested"
+    ACCEPTED = "accepted", "Accepted"
+    REJECTED = "rejected", "Rejected"
+
+
 class Submission(models.Model):
-    class Status(models.TextChoices):
-        DRAFT = "draft", "Draft"
-        SUBMITTED = "submitted", "Submitted"
-        UNDER_REVIEW = "under_review", "Under review"
-        CHANGES_REQUESTED = "changes_requested", "Changes requested"
-        ACCEPTED = "accepted", "Accepted"
-        REJECTED = "rejected", "Rejected"
+    Status = SubmissionStatus
 
     organization = models.ForeignKey(
         Organization, on_delete=models.PROTECT, related_name="submissions"
@@ -159,16 +173,7 @@ class Submission(models.Model):
         ]
         constraints = [
             models.CheckConstraint(
-                condition=Q(
-                    status__in=[
-                        "draft",
-                        "submitted",
-                        "under_review",
-                        "changes_requested",
-                        "accepted",
-                        "rejected",
-                    ]
-                ),
+                condition=Q(status__in=SubmissionStatus.values),
                 name="submission_status_valid",
             ),
             models.CheckConstraint(
@@ -188,6 +193,19 @@ class Submission(models.Model):
     def __str__(self) -> str:
         return f"{self.reference} {self.model.name} {self.model_version}"
 
+    @property
+    def is_editable(self) -> bool:
+        """The lab may add, remove and replace files: a draft, or after a change request."""
+        return self.status in (self.Status.DRAFT, self.Status.CHANGES_REQUESTED)
+
+    @property
+    def working_revision(self) -> int:
+        """The revision the lab is working on: the draft's, the next one after a change
+        request, otherwise the revision under review."""
+        if self.status == self.Status.CHANGES_REQUESTED:
+            return self.revision + 1
+        return self.revision
+
 
 class SubmissionRevision(models.Model):
     """One submitted revision of a filing: revision 1 on first submission, +1 per resubmission."""
@@ -199,6 +217,8 @@ class SubmissionRevision(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )
     facts_sha256 = models.CharField(max_length=64, blank=True)
+    # The accuracy declaration the submitter made, word for word.
+    declaration = models.TextField(blank=True)
 
     class Meta:
         ordering = ["submission", "number"]
@@ -349,13 +369,24 @@ class Rubric(models.Model):
     def __str__(self) -> str:
         return f"{self.urn}@{self.version}"
 
+    def engine_form(self) -> engine.Rubric:
+        """The rubric engine's view of this stored version (validated when it was loaded)."""
+        from audits.rubric.loader import Rubric as EngineRubric
+
+        return EngineRubric(
+            urn=self.urn, version=self.version, sha256=self.sha256, content=self.content
+        )
+
+
+class AssessmentTier(models.TextChoices):
+    LOW = "low", "Low"
+    MODERATE = "moderate", "Moderate"
+    HIGH = "high", "High"
+    CRITICAL = "critical", "Critical"
+
 
 class Assessment(models.Model):
-    class Tier(models.TextChoices):
-        LOW = "low", "Low"
-        MODERATE = "moderate", "Moderate"
-        HIGH = "high", "High"
-        CRITICAL = "critical", "Critical"
+    Tier = AssessmentTier
 
     submission = models.ForeignKey(Submission, on_delete=models.CASCADE, related_name="assessments")
     revision = models.PositiveIntegerField()
@@ -386,13 +417,19 @@ class Assessment(models.Model):
                 condition=Q(coverage__gte=0) & Q(coverage__lte=1), name="assessment_coverage_range"
             ),
             models.CheckConstraint(
-                condition=Q(tier__in=["low", "moderate", "high", "critical"]),
+                condition=Q(tier__in=AssessmentTier.values),
                 name="assessment_tier_valid",
             ),
         ]
 
     def __str__(self) -> str:
         return f"{self.tier} {self.overall_score:.2f} (revision {self.revision})"
+
+
+class OverrideStatus(models.TextChoices):
+    APPLIED = "applied", "Applied"
+    PENDING = "pending", "Waiting for confirmation"
+    DROPPED = "dropped", "Dropped"
 
 
 class Override(models.Model):
@@ -404,10 +441,7 @@ class Override(models.Model):
     waiting for a reviewer to confirm or drop it, never silently gone.
     """
 
-    class Status(models.TextChoices):
-        APPLIED = "applied", "Applied"
-        PENDING = "pending", "Waiting for confirmation"
-        DROPPED = "dropped", "Dropped"
+    Status = OverrideStatus
 
     assessment = models.ForeignKey(Assessment, on_delete=models.CASCADE, related_name="overrides")
     criterion = models.CharField(max_length=20)
@@ -432,7 +466,7 @@ class Override(models.Model):
             ),
             models.CheckConstraint(condition=~Q(reason=""), name="override_reason_required"),
             models.CheckConstraint(
-                condition=Q(status__in=["applied", "pending", "dropped"]),
+                condition=Q(status__in=OverrideStatus.values),
                 name="override_status_valid",
             ),
         ]
@@ -445,11 +479,14 @@ class Override(models.Model):
         return self.carried_from_id is not None
 
 
+class ReviewDecision(models.TextChoices):
+    REQUEST_CHANGES = "request_changes", "Changes requested"
+    ACCEPT = "accept", "Accepted"
+    REJECT = "reject", "Rejected"
+
+
 class Review(models.Model):
-    class Decision(models.TextChoices):
-        REQUEST_CHANGES = "request_changes", "Changes requested"
-        ACCEPT = "accept", "Accepted"
-        REJECT = "reject", "Rejected"
+    Decision = ReviewDecision
 
     submission = models.ForeignKey(Submission, on_delete=models.CASCADE, related_name="reviews")
     revision = models.PositiveIntegerField()
@@ -465,7 +502,7 @@ class Review(models.Model):
         constraints = [
             models.CheckConstraint(condition=~Q(rationale=""), name="review_rationale_required"),
             models.CheckConstraint(
-                condition=Q(decision__in=["request_changes", "accept", "reject"]),
+                condition=Q(decision__in=ReviewDecision.values),
                 name="review_decision_valid",
             ),
         ]
@@ -490,16 +527,22 @@ class Comment(models.Model):
         return f"comment on {self.criterion or 'the filing'}"
 
 
-class Report(models.Model):
-    class Kind(models.TextChoices):
-        PROVISIONAL = "provisional", "Provisional"
-        FINAL = "final", "Final"
+class ReportKind(models.TextChoices):
+    PROVISIONAL = "provisional", "Provisional"
+    FINAL = "final", "Final"
 
-    class Status(models.TextChoices):
-        PENDING = "pending", "Pending"
-        RUNNING = "running", "Running"
-        READY = "ready", "Ready"
-        FAILED = "failed", "Failed"
+
+class ReportStatus(models.TextChoices):
+    PENDING = "pending", "Pending"
+    RUNNING = "running", "Running"
+    READY = "ready", "Ready"
+    FAILED = "failed", "Failed"
+
+
+class Report(models.Model):
+    Kind = ReportKind
+
+    Status = ReportStatus
 
     submission = models.ForeignKey(Submission, on_delete=models.CASCADE, related_name="reports")
     revision = models.PositiveIntegerField()
@@ -522,10 +565,10 @@ class Report(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["submission", "version"], name="report_unique_version"),
             models.CheckConstraint(
-                condition=Q(kind__in=["provisional", "final"]), name="report_kind_valid"
+                condition=Q(kind__in=ReportKind.values), name="report_kind_valid"
             ),
             models.CheckConstraint(
-                condition=Q(status__in=["pending", "running", "ready", "failed"]),
+                condition=Q(status__in=ReportStatus.values),
                 name="report_status_valid",
             ),
             # A ready report always has its PDF and hash.
@@ -581,6 +624,11 @@ class AuditEvent(models.Model):
         return f"#{self.sequence} {self.action} {self.object_type}:{self.object_id}"
 
 
+class APIKeyScope(models.TextChoices):
+    READ = "read", "Read only"
+    READ_WRITE = "read_write", "Read and write"
+
+
 class OrganizationAPIKey(AbstractAPIKey):
     """A machine's key to the REST API: one organization, read or read-write, shown once.
 
@@ -590,9 +638,7 @@ class OrganizationAPIKey(AbstractAPIKey):
     the audit log names the key rather than the person who created it.
     """
 
-    class Scope(models.TextChoices):
-        READ = "read", "Read only"
-        READ_WRITE = "read_write", "Read and write"
+    Scope = APIKeyScope
 
     organization = models.ForeignKey(
         Organization, on_delete=models.PROTECT, related_name="api_keys"
@@ -613,7 +659,7 @@ class OrganizationAPIKey(AbstractAPIKey):
         indexes = [models.Index(fields=["organization", "revoked"])]
         constraints = [
             models.CheckConstraint(
-                condition=Q(scope__in=["read", "read_write"]), name="apikey_scope_valid"
+                condition=Q(scope__in=APIKeyScope.values), name="apikey_scope_valid"
             )
         ]
 
@@ -622,12 +668,15 @@ class OrganizationAPIKey(AbstractAPIKey):
         return self.scope == self.Scope.READ_WRITE
 
 
+class IdempotencyState(models.TextChoices):
+    IN_PROGRESS = "in_progress", "In progress"
+    DONE = "done", "Done"
+
+
 class IdempotencyRecord(models.Model):
     """The first response to a POST sent with an Idempotency-Key, replayed for its repeats."""
 
-    class State(models.TextChoices):
-        IN_PROGRESS = "in_progress", "In progress"
-        DONE = "done", "Done"
+    State = IdempotencyState
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
     key = models.CharField(max_length=255)
@@ -643,7 +692,7 @@ class IdempotencyRecord(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["user", "key"], name="idempotency_unique_key_per_user"),
             models.CheckConstraint(
-                condition=Q(state__in=["in_progress", "done"]), name="idempotency_state_valid"
+                condition=Q(state__in=IdempotencyState.values), name="idempotency_state_valid"
             ),
         ]
         indexes = [models.Index(fields=["created_at"])]

@@ -11,7 +11,7 @@ import json
 from collections import Counter, defaultdict
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.db.models import Case, F, IntegerField, QuerySet, Value, When
@@ -19,8 +19,15 @@ from django.utils import timezone
 
 from audits import intake
 from audits import rubric as engine
-from audits.errors import NotPermitted
-from audits.intake.types import IntakeError, IntakeErrors
+from audits.errors import ServiceError
+from audits.intake.aliases import Aliases, default_aliases
+from audits.intake.types import (
+    Imported,
+    IntakeError,
+    IntakeErrors,
+    describe_location,
+    imported_from_dict,
+)
 from audits.models import (
     Assessment,
     AuditEvent,
@@ -29,6 +36,7 @@ from audits.models import (
     Evidence,
     Facts,
     Membership,
+    MetricAlias,
     ModelCard,
     Organization,
     OrganizationAPIKey,
@@ -40,19 +48,172 @@ from audits.models import (
     Submission,
 )
 from audits.roles import (
+    ensure,
+    is_lab_staff,
+    is_regulator,
+    may_manage_api_keys,
+    may_manage_members,
+    may_manage_metric_aliases,
+    may_view_portfolio,
+    may_work_on_filing,
     membership_of,
-    require_lab_admin,
-    require_lab_member,
     require_membership,
-    require_regulator,
-    require_regulator_admin,
 )
-from audits.services.assessment import assessment_compute
-from audits.services.intake import aliases_in_force, imports_for_revision, working_revision
-from audits.services.rubrics import rubric_engine_form, rubric_in_force
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AnonymousUser, User
+
+    AnyUser = User | AnonymousUser
+
+DEFAULT_RUBRIC_URN = "urn:govportal:rubric:mesa-optimization"
 
 
-def submissions_visible_to(user: Any) -> QuerySet[Submission]:
+# --- The method in force: rubric, aliases, facts and their assessment ----------------------
+
+
+def rubric_in_force(urn: str = DEFAULT_RUBRIC_URN) -> Rubric:
+    rubric = Rubric.objects.filter(urn=urn, in_force=True).first()
+    if rubric is None:
+        raise ServiceError(f"No version of {urn} is in force; run `python manage.py load_rubrics`.")
+    return rubric
+
+
+def aliases_in_force() -> Aliases:
+    """The shipped alias file extended by the rows regulator admins added."""
+    extra = dict(MetricAlias.objects.values_list("pattern", "metric"))
+    return default_aliases().extended(extra) if extra else default_aliases()
+
+
+def portal_source(submission: Submission) -> str:
+    """Where facts typed into the portal come from, as provenance names it."""
+    who = submission.created_by.get_username() if submission.created_by else "the lab"
+    return f"entered in the portal by {who}"
+
+
+def _portal_entries(submission: Submission, imports: list[Imported]) -> Imported:
+    """The name and version typed when the filing was opened, as facts of their own.
+
+    A file that says otherwise wins, with a warning; so does a developer who is not the
+    filing lab, which a regulator should see.
+    """
+    source = portal_source(submission)
+    entries = Imported(source=source, kind="portal")
+    supplied = {
+        path: (value, imported.provenance.get(path))
+        for imported in imports
+        for path, value in imported.fields.items()
+    }
+    for path, typed in (
+        ("model.name", submission.model.name),
+        ("model.version", submission.model_version),
+    ):
+        location = intake.Location(file=source, field=path)
+        if path not in supplied:
+            entries.set_fact(path, typed, location)
+        elif str(supplied[path][0]).strip() != typed:
+            where = describe_location(supplied[path][1])
+            entries.warn(
+                f"{path} is {supplied[path][0]!r} in {where}, but {typed!r} was entered when "
+                "the filing was opened",
+                location,
+            )
+    developer, origin = supplied.get("model.developer", (None, None))
+    lab = submission.organization.name
+    if developer is not None and str(developer).strip().casefold() != lab.casefold():
+        entries.warn(
+            f"model.developer is {developer!r} ({describe_location(origin)}), which is "
+            f"not the filing lab, {lab}: the lab files for a model it says someone else made",
+            intake.Location(file=source, field="model.developer"),
+        )
+    return entries
+
+
+def imports_for_revision(submission: Submission, revision: int) -> tuple[list[Imported], set[str]]:
+    """Every input a revision's facts merge, oldest first, and the sources marked superseded.
+
+    A revision carries the files of the revisions before it: answering a change request
+    means adding or superseding files, not uploading everything again. What was typed into
+    the portal comes last.
+    """
+    uploads = {"submission": submission, "revision__lte": revision}
+    cards = ModelCard.objects.filter(**uploads).order_by("uploaded_at", "id")
+    diagnostics = DiagnosticUpload.objects.filter(**uploads).order_by("uploaded_at", "id")
+    evidence = Evidence.objects.filter(**uploads).order_by("uploaded_at", "id")
+    imports = [imported_from_dict(card.extracted) for card in cards]
+    imports += [imported_from_dict(upload.extracted) for upload in diagnostics]
+    superseded = {upload.supersedes for upload in diagnostics if upload.supersedes}
+    if evidence:
+        imports.append(
+            Imported(
+                source="evidence uploads",
+                kind="evidence",
+                evidence=[
+                    {"file": item.file_name, "description": item.description} for item in evidence
+                ],
+            )
+        )
+    imports.append(_portal_entries(submission, imports))
+    return imports, superseded
+
+
+def facts_merge(
+    submission: Submission, revision: int, *, extra: Imported | None = None
+) -> intake.Facts:
+    """A revision's inputs (and `extra`, e.g. a filing form being filled in) merged into
+    facts, without storing anything. Raises the intake's errors on conflicting inputs."""
+    imports, superseded = imports_for_revision(submission, revision)
+    if extra is not None:
+        imports.insert(len(imports) - 1, extra)
+    return intake.merge(imports, superseded=superseded)
+
+
+def assessment_compute(
+    *, document: dict[str, Any], provenance: dict[str, Any], rubric: Rubric
+) -> dict[str, Any]:
+    """The engine's result for a facts document under `rubric`, as it is stored."""
+    return engine.assess(rubric.engine_form(), document, provenance).to_dict()
+
+
+def assessment_reviewed(assessment: Assessment) -> dict[str, Any]:
+    """The assessment's result with the regulators' applied overrides (no writes).
+
+    Scores, tier and gates are recomputed from the overridden levels; each overridden
+    criterion keeps its automated level beside the override. Without overrides, the stored
+    result as it is.
+    """
+    levels = {
+        override.criterion: override.level
+        for override in assessment.overrides.all()
+        if override.status == Override.Status.APPLIED
+    }
+    if not levels:
+        return assessment.result
+    facts = Facts.objects.get(submission_id=assessment.submission_id, revision=assessment.revision)
+    return engine.apply_overrides(
+        assessment.rubric.engine_form(), assessment.result, levels, facts=facts.document
+    )
+
+
+@dataclass(frozen=True)
+class MetricAliasBook:
+    """The aliases in force: the shipped file's rules and the rows regulator admins added."""
+
+    shipped: list[tuple[str, str]]  # (key, catalogue metric)
+    added: QuerySet[MetricAlias]
+
+
+def metric_alias_book(*, user: AnyUser) -> MetricAliasBook:
+    ensure(may_manage_metric_aliases(user), "Only a regulator admin keeps metric aliases.")
+    return MetricAliasBook(
+        shipped=[(rule.key, rule.metric) for rule in default_aliases().rules],
+        added=MetricAlias.objects.select_related("created_by").order_by("pattern"),
+    )
+
+
+# --- Visibility ---------------------------------------------------------------------------
+
+
+def submissions_visible_to(user: AnyUser) -> QuerySet[Submission]:
     membership = membership_of(user)
     queryset = Submission.objects.select_related(
         "organization", "model", "assigned_to", "submitted_by"
@@ -64,12 +225,16 @@ def submissions_visible_to(user: Any) -> QuerySet[Submission]:
     return queryset.filter(organization_id=membership.organization_id)
 
 
-def submission_get(*, user: Any, reference: str) -> Submission:
+def submission_get(*, user: AnyUser, reference: str) -> Submission:
     """The submission with this reference if `user` may see it, else Submission.DoesNotExist."""
-    return submissions_visible_to(user).get(reference=reference)
+    return (
+        submissions_visible_to(user)
+        .select_related("created_by", "current_assessment__rubric")
+        .get(reference=reference)
+    )
 
 
-def audit_events_for_submission(*, user: Any, submission: Submission) -> QuerySet[AuditEvent]:
+def audit_events_for_submission(*, user: AnyUser, submission: Submission) -> QuerySet[AuditEvent]:
     # Visibility follows the submission: whoever may see it may see its history.
     submission_get(user=user, reference=submission.reference)
     return AuditEvent.objects.filter(
@@ -112,11 +277,9 @@ def with_latest_assessment(queryset: QuerySet[Submission]) -> QuerySet[Submissio
     )
 
 
-def lab_filings(*, user: Any) -> QuerySet[Submission]:
+def lab_filings(*, user: AnyUser) -> QuerySet[Submission]:
     """A lab's filings, newest first, with their current tier (one query whatever the count)."""
-    membership = require_membership(user)
-    if not membership.organization.is_lab:
-        return Submission.objects.none()
+    ensure(is_lab_staff(user), "Filings are made by lab staff; regulators work the review queue.")
     return with_latest_assessment(submissions_visible_to(user)).order_by("-updated_at", "-id")
 
 
@@ -134,9 +297,9 @@ class QueueFilters:
         return bool(self.tier or self.status or self.lab or self.age or self.mine)
 
 
-def review_queue(*, user: Any, filters: QueueFilters | None = None) -> QuerySet[Submission]:
+def review_queue(*, user: AnyUser, filters: QueueFilters | None = None) -> QuerySet[Submission]:
     """Filed (never draft) submissions a regulator works on, filtered and sorted."""
-    require_regulator(user)
+    ensure(is_regulator(user), "Only regulators work the review queue.")
     filters = filters or QueueFilters()
     queryset = with_latest_assessment(submissions_visible_to(user))
     if filters.tier in TIER_ORDER:
@@ -154,18 +317,29 @@ def review_queue(*, user: Any, filters: QueueFilters | None = None) -> QuerySet[
     return queryset.order_by(*QUEUE_SORTS.get(filters.sort, QUEUE_SORTS["-submitted"]))
 
 
-def queue_labs(*, user: Any) -> QuerySet[Organization]:
-    require_regulator(user)
+def queue_labs(*, user: AnyUser) -> QuerySet[Organization]:
+    ensure(is_regulator(user), "Only regulators work the review queue.")
     return Organization.objects.filter(kind=Organization.Kind.LAB).order_by("name")
 
 
-def regulator_reviewers(*, user: Any) -> QuerySet[Membership]:
+def regulator_reviewers(*, user: AnyUser) -> QuerySet[Membership]:
     """The people of the acting regulator who can be assigned a submission."""
-    membership = require_regulator(user)
+    ensure(is_regulator(user), "Only regulators assign reviewers.")
+    membership = require_membership(user)
     return (
         Membership.objects.filter(organization_id=membership.organization_id, user__is_active=True)
         .select_related("user", "organization")
         .order_by("user__username")
+    )
+
+
+def reviewer_by_username(*, user: AnyUser, username: str) -> User:
+    """An active person of the acting regulator, by username (ServiceError naming it if none)."""
+    for membership in regulator_reviewers(user=user).filter(user__username=username):
+        return membership.user
+    raise ServiceError(
+        f"No active reviewer of your regulator is named {username!r}.",
+        details={"field": "reviewer"},
     )
 
 
@@ -174,10 +348,9 @@ class SubmissionPage:
     """Everything the submission page shows, read in a fixed number of queries."""
 
     submission: Submission
-    working_revision: int  # the revision files are added to (or the current one)
+    working_revision: int  # the newest revision the viewer may read (revision_visible_to)
     facts: Facts | None
-    assessment: Assessment | None
-    previous_assessment: Assessment | None
+    assessment: Assessment | None  # the current one
     overrides: dict[str, Override]
     model_cards: list[ModelCard]
     diagnostics: list[DiagnosticUpload]
@@ -199,25 +372,26 @@ class SubmissionPage:
         return dict(grouped)
 
 
-def _working_revision(submission: Submission) -> int:
-    if submission.status == Submission.Status.CHANGES_REQUESTED:
-        return submission.revision + 1
+def revision_visible_to(user: AnyUser, submission: Submission) -> int:
+    """The newest revision `user` may read: the lab, the one it works on; a regulator, only
+    what was submitted (never files attached to an answer not yet sent)."""
+    if may_work_on_filing(user, submission):
+        return submission.working_revision
     return submission.revision
 
 
-def submission_page(*, user: Any, reference: str) -> SubmissionPage:
+def submission_page(*, user: AnyUser, reference: str) -> SubmissionPage:
     """The submission and all it carries, if `user` may see it (else Submission.DoesNotExist)."""
     submission = submission_get(user=user, reference=reference)
-    revision = _working_revision(submission)
-    facts = Facts.objects.filter(submission=submission, revision=revision).first()
-    if facts is None and revision != submission.revision:
-        facts = Facts.objects.filter(submission=submission, revision=submission.revision).first()
-    assessments = list(
-        Assessment.objects.filter(submission=submission)
-        .select_related("rubric", "rescored_from__rubric")
-        .order_by("-created_at", "-id")[:2]
-    )
-    assessment = assessments[0] if assessments else None
+    revision = revision_visible_to(user, submission)
+    facts_rows = {
+        row.revision: row
+        for row in Facts.objects.filter(
+            submission=submission, revision__in={revision, submission.revision}
+        )
+    }
+    facts = facts_rows.get(revision) or facts_rows.get(submission.revision)
+    assessment = submission.current_assessment
     overrides = (
         {
             override.criterion: override
@@ -229,11 +403,12 @@ def submission_page(*, user: Any, reference: str) -> SubmissionPage:
     uploads = {"submission": submission, "revision__lte": revision}
     rubric = assessment.rubric if assessment else Rubric.objects.filter(in_force=True).first()
     preview = None
-    editable = submission.status in (Submission.Status.DRAFT, Submission.Status.CHANGES_REQUESTED)
-    if editable and facts is not None and facts.revision == revision:
+    if submission.is_editable and facts is not None and facts.revision == revision:
         rubric = Rubric.objects.filter(in_force=True).first() or rubric
         if rubric is not None:
-            preview = assessment_compute(facts=facts, rubric=rubric)
+            preview = assessment_compute(
+                document=facts.document, provenance=facts.provenance, rubric=rubric
+            )
     return SubmissionPage(
         rubric=rubric,
         preview=preview,
@@ -241,7 +416,6 @@ def submission_page(*, user: Any, reference: str) -> SubmissionPage:
         working_revision=revision,
         facts=facts,
         assessment=assessment,
-        previous_assessment=assessments[1] if len(assessments) > 1 else None,
         overrides=overrides,
         model_cards=list(ModelCard.objects.filter(**uploads).select_related("stored_file")),
         diagnostics=list(DiagnosticUpload.objects.filter(**uploads).select_related("stored_file")),
@@ -259,7 +433,7 @@ def submission_page(*, user: Any, reference: str) -> SubmissionPage:
     )
 
 
-def submission_reports(*, user: Any, reference: str) -> tuple[Submission, list[Report]]:
+def submission_reports(*, user: AnyUser, reference: str) -> tuple[Submission, list[Report]]:
     submission = submission_get(user=user, reference=reference)
     reports = (
         Report.objects.filter(submission=submission).select_related("pdf").order_by("-version")
@@ -267,7 +441,7 @@ def submission_reports(*, user: Any, reference: str) -> tuple[Submission, list[R
     return submission, list(reports)
 
 
-def report_get(*, user: Any, reference: str, version: int) -> Report:
+def report_get(*, user: AnyUser, reference: str, version: int) -> Report:
     """A report of a submission `user` may see (Report.DoesNotExist otherwise)."""
     submission = submission_get(user=user, reference=reference)
     return Report.objects.select_related("pdf", "submission").get(
@@ -275,12 +449,15 @@ def report_get(*, user: Any, reference: str, version: int) -> Report:
     )
 
 
-def submission_file_get(*, user: Any, reference: str, sha256: str) -> tuple[StoredFile, str]:
+def submission_file_get(*, user: AnyUser, reference: str, sha256: str) -> tuple[StoredFile, str]:
     """An uploaded file of a submission `user` may see, with the name it was uploaded under."""
     submission = submission_get(user=user, reference=reference)
+    revision = revision_visible_to(user, submission)
     for upload_model in (Evidence, ModelCard, DiagnosticUpload):
         upload = (
-            upload_model.objects.filter(submission=submission, stored_file__sha256=sha256)
+            upload_model.objects.filter(
+                submission=submission, revision__lte=revision, stored_file__sha256=sha256
+            )
             .select_related("stored_file")
             .first()
         )
@@ -289,11 +466,13 @@ def submission_file_get(*, user: Any, reference: str, sha256: str) -> tuple[Stor
     raise StoredFile.DoesNotExist(f"No file {sha256} in {reference}.")
 
 
-def organization_members(*, user: Any) -> QuerySet[Membership]:
+def organization_members(*, user: AnyUser) -> QuerySet[Membership]:
     """The members of the acting admin's organization."""
     membership = require_membership(user)
-    if not membership.is_admin:
-        raise NotPermitted(f"Only an admin of {membership.organization.name} may manage members.")
+    ensure(
+        may_manage_members(user, membership.organization),
+        f"Only an admin of {membership.organization.name} may manage members.",
+    )
     return (
         Membership.objects.filter(organization_id=membership.organization_id)
         # API keys act through principals of their own; they are listed as keys, not people.
@@ -318,9 +497,9 @@ class Portfolio:
     statuses: Counter[str]
 
 
-def portfolio(*, user: Any) -> Portfolio:
+def portfolio(*, user: AnyUser) -> Portfolio:
     """Portfolio analytics over every filed submission's current assessment (three queries)."""
-    require_regulator_admin(user)
+    ensure(may_view_portfolio(user), "Only a regulator admin sees the portfolio.")
     submissions = list(
         with_latest_assessment(submissions_visible_to(user))
         .annotate(latest_assessment_id=F("current_assessment_id"))
@@ -419,7 +598,7 @@ class SubmissionListFilters:
 
 
 def submissions_listed(
-    *, user: Any, filters: SubmissionListFilters | None = None
+    *, user: AnyUser, filters: SubmissionListFilters | None = None
 ) -> QuerySet[Submission]:
     """What `user` may see, filtered and ordered, with the current tier: one query per page."""
     filters = filters or SubmissionListFilters()
@@ -453,10 +632,10 @@ class SubmissionFiles:
     evidence: list[Evidence]
 
 
-def submission_with_files(*, user: Any, reference: str) -> SubmissionFiles:
+def submission_with_files(*, user: AnyUser, reference: str) -> SubmissionFiles:
     """A visible submission with its current tier and every file of every revision."""
     submission = with_latest_assessment(submissions_visible_to(user)).get(reference=reference)
-    files = {"submission": submission}
+    files = {"submission": submission, "revision__lte": revision_visible_to(user, submission)}
     return SubmissionFiles(
         submission=submission,
         model_cards=list(ModelCard.objects.filter(**files).select_related("stored_file")),
@@ -465,7 +644,7 @@ def submission_with_files(*, user: Any, reference: str) -> SubmissionFiles:
     )
 
 
-def submission_assessments(*, user: Any, reference: str) -> QuerySet[Assessment]:
+def submission_assessments(*, user: AnyUser, reference: str) -> QuerySet[Assessment]:
     """Every stored assessment of a visible submission, newest first, with their overrides."""
     submission = submission_get(user=user, reference=reference)
     return (
@@ -476,21 +655,24 @@ def submission_assessments(*, user: Any, reference: str) -> QuerySet[Assessment]
     )
 
 
-def submission_comments(*, user: Any, reference: str) -> QuerySet[Comment]:
+def submission_comments(*, user: AnyUser, reference: str) -> QuerySet[Comment]:
     submission = submission_get(user=user, reference=reference)
     return Comment.objects.filter(submission=submission).select_related("author")
 
 
-def rubrics_published(*, user: Any) -> QuerySet[Rubric]:
+def rubrics_published(*, user: AnyUser) -> QuerySet[Rubric]:
     """Every stored rubric version: labs and regulators alike read the method they are held to."""
     require_membership(user)
     return Rubric.objects.order_by("urn", "-loaded_at")
 
 
-def api_keys_of_organization(*, user: Any) -> QuerySet[OrganizationAPIKey]:
+def api_keys_of_organization(*, user: AnyUser) -> QuerySet[OrganizationAPIKey]:
     """The acting lab admin's organization's keys (revoked ones included), newest first."""
     membership = require_membership(user)
-    require_lab_admin(user, membership.organization)
+    ensure(
+        may_manage_api_keys(user, membership.organization),
+        f"Only an admin of {membership.organization.name} manages its API keys.",
+    )
     return (
         OrganizationAPIKey.objects.filter(organization_id=membership.organization_id)
         .select_related("organization", "created_by")
@@ -498,13 +680,16 @@ def api_keys_of_organization(*, user: Any) -> QuerySet[OrganizationAPIKey]:
     )
 
 
-def api_key_get(*, user: Any, prefix: str) -> OrganizationAPIKey:
+def api_key_get(*, user: AnyUser, prefix: str) -> OrganizationAPIKey:
     """A key of the acting user's organization (DoesNotExist for anyone else's), for its admin."""
     membership = require_membership(user)
     api_key = OrganizationAPIKey.objects.select_related("organization", "created_by").get(
         organization_id=membership.organization_id, prefix=prefix
     )
-    require_lab_admin(user, membership.organization)
+    ensure(
+        may_manage_api_keys(user, membership.organization),
+        f"Only an admin of {membership.organization.name} manages its API keys.",
+    )
     return api_key
 
 
@@ -518,13 +703,14 @@ class Preview:
     provenance: dict[str, Any]
 
 
-def assessment_preview(*, user: Any, reference: str, document: dict[str, Any]) -> Preview:
+def assessment_preview(*, user: AnyUser, reference: str, document: dict[str, Any]) -> Preview:
     """Merge `document` (as a native filing) with the filing's working inputs and assess the
     result under the rubric in force, without storing anything."""
     submission = submission_get(user=user, reference=reference)
-    require_lab_member(user, submission.organization)
-    revision = working_revision(submission)
-    imports, superseded = imports_for_revision(submission, revision)
+    ensure(
+        may_work_on_filing(user, submission),
+        f"Only members of {submission.organization.name} may preview its filing.",
+    )
     content = json.dumps(document, sort_keys=True, allow_nan=False).encode()
     try:
         extra = intake.import_file(
@@ -533,12 +719,12 @@ def assessment_preview(*, user: Any, reference: str, document: dict[str, Any]) -
             aliases=aliases_in_force(),
             max_bytes=settings.GOVPORTAL_MAX_UPLOAD_BYTES,
         )
-        # The submission record's identity stays last, as facts_build orders it.
-        merged = intake.merge([*imports[:-1], extra, imports[-1]], superseded=superseded)
+        merged = facts_merge(submission, submission.working_revision, extra=extra)
     except IntakeErrors as invalid:
         return Preview(None, list(invalid.errors), {}, {})
     except IntakeError as invalid:
         return Preview(None, [invalid], {}, {})
-    rubric = rubric_in_force()
-    result = engine.assess(rubric_engine_form(rubric), merged.document, merged.provenance)
-    return Preview(result.to_dict(), [], merged.document, merged.provenance)
+    result = assessment_compute(
+        document=merged.document, provenance=merged.provenance, rubric=rubric_in_force()
+    )
+    return Preview(result, [], merged.document, merged.provenance)

@@ -105,7 +105,13 @@ def main(filing_path: str, diagnostics_path: str, report_path: str = "report.pdf
         print(f"uploaded {len(metrics)} diagnostics: {', '.join(metrics)}")
         for warning in upload["warnings"]:
             print(f"  warning: {warning['message']}")
-        portal.call("POST", f"/submissions/{reference}/submit/", f"{run_id}-submit")
+        # Submitting declares the filing accurate (docs/api.md has the declaration's words).
+        portal.call(
+            "POST",
+            f"/submissions/{reference}/submit/",
+            f"{run_id}-submit",
+            json={"accuracy_declaration": True},
+        )
         print(f"submitted {reference}")
 
     while True:

@@ -103,7 +103,9 @@ def test_work_submitted_during_a_broker_outage_is_done_once_it_is_back(
     draft = make_draft(lab_member)
     with web_process_using(redis.url):
         redis.stop()
-        submission = submission_submit(submission=draft, acting_user=lab_member)
+        submission = submission_submit(
+            submission=draft, acting_user=lab_member, accuracy_declared=True
+        )
 
         report = Report.objects.get(submission=submission)
         assert report.status == Report.Status.PENDING

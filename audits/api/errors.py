@@ -19,6 +19,7 @@ from django.core.exceptions import (
     SuspiciousOperation,
 )
 from django.http import Http404, HttpRequest, JsonResponse
+from django.views.decorators.csrf import csrf_exempt
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import set_rollback
@@ -152,6 +153,7 @@ def api_exception_handler(error: Exception, context: dict[str, Any]) -> Response
     return Response(body, status=code, headers=headers)
 
 
+@csrf_exempt  # nothing to protect; a CSRF refusal would answer an HTML 403 instead
 def not_found(request: HttpRequest, *args: Any, **kwargs: Any) -> JsonResponse:
     """Any /api/ path that is not a route: the JSON 404 instead of Django's HTML page."""
     return JsonResponse(error_body("not_found", f"No API route {request.path}."), status=404)

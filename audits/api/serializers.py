@@ -227,6 +227,32 @@ class SubmissionCreatedSerializer(serializers.Serializer):
 # --- actions ------------------------------------------------------------------------------
 
 
+class SubmitSerializer(serializers.Serializer):
+    accuracy_declaration = serializers.BooleanField(
+        help_text=(
+            "true: the submitter makes the portal's accuracy declaration (its words are in "
+            "docs/api.md and are kept in the audit log); nothing is submitted without it."
+        )
+    )
+
+    def validate_accuracy_declaration(self, declared: bool) -> bool:
+        if not declared:
+            raise serializers.ValidationError(
+                "Submitting means declaring the filing accurate: send true."
+            )
+        return declared
+
+
+class OverrideResolutionSerializer(serializers.Serializer):
+    reason = serializers.CharField(
+        required=False,
+        default="",
+        allow_blank=True,
+        max_length=20_000,
+        help_text="Why (required to drop; optional new wording when confirming).",
+    )
+
+
 class RationaleSerializer(serializers.Serializer):
     rationale = serializers.CharField(max_length=20_000)
 

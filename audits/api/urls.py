@@ -17,6 +17,11 @@ urlpatterns = [
     path(f"{submission}model-card/", views.ModelCardUploadView.as_view(), name="model-card"),
     path(f"{submission}diagnostics/", views.DiagnosticsUploadView.as_view(), name="diagnostics"),
     path(f"{submission}evidence/", views.EvidenceUploadView.as_view(), name="evidence"),
+    path(
+        f"{submission}files/<str:kind>/<int:upload_id>/",
+        views.UploadRemoveView.as_view(),
+        name="upload-remove",
+    ),
     path(f"{submission}submit/", views.SubmitView.as_view(), name="submit"),
     path(f"{submission}start-review/", views.StartReviewView.as_view(), name="start-review"),
     path(f"{submission}assign/", views.AssignView.as_view(), name="assign"),
@@ -29,6 +34,16 @@ urlpatterns = [
     path(f"{submission}reject/", views.RejectView.as_view(), name="reject"),
     path(f"{submission}comments/", views.CommentListView.as_view(), name="comments"),
     path(f"{submission}overrides/", views.OverrideView.as_view(), name="overrides"),
+    path(
+        f"{submission}overrides/<str:criterion>/confirm/",
+        views.OverrideConfirmView.as_view(),
+        name="override-confirm",
+    ),
+    path(
+        f"{submission}overrides/<str:criterion>/drop/",
+        views.OverrideDropView.as_view(),
+        name="override-drop",
+    ),
     path(f"{submission}assessment/", views.AssessmentView.as_view(), name="assessment"),
     path(f"{submission}assessments/", views.AssessmentListView.as_view(), name="assessments"),
     path(f"{submission}reports/", views.ReportListView.as_view(), name="reports"),

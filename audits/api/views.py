@@ -10,11 +10,17 @@ import json
 from typing import Any
 
 from django.conf import settings
+from django.contrib.auth.models import User
 from django.http import FileResponse, HttpResponseBase
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_view,
+)
 from rest_framework import status
-from rest_framework.parsers import JSONParser, MultiPartParser
+from rest_framework.parsers import MultiPartParser
 from rest_framework.permissions import AllowAny
 from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.request import Request
@@ -26,6 +32,7 @@ from audits.api import serializers as s
 from audits.api.errors import Conflict, PayloadTooLarge
 from audits.api.idempotency import Replay, idempotency_begin, idempotency_finish
 from audits.api.pagination import PagePagination
+from audits.api.parsers import BoundedJSONParser
 from audits.api.permissions import IsOrganizationMember, KeyScopeAllows
 from audits.models import Assessment, OrganizationAPIKey, Report, Submission
 from audits.roles import membership_of
@@ -74,6 +81,13 @@ class ApiView(APIView):
             idempotency_finish(self._idempotency, response, redact=self.idempotency_redact)
             self._idempotency = None
         return response
+
+    @property
+    def acting_user(self) -> User:
+        """The person, or the API key's principal, the request acts as (past IsAuthenticated)."""
+        user = self.request.user
+        assert isinstance(user, User)
+        return user
 
     def submission(self, reference: str) -> Submission:
         return selectors.submission_get(user=self.request.user, reference=reference)
@@ -159,7 +173,7 @@ class SubmissionListView(ApiView):
     def post(self, request: Request) -> Response:
         body = valid(s.SubmissionCreateSerializer, request.data)
         created = filings.submission_file(
-            acting_user=request.user,
+            acting_user=self.acting_user,
             model_name=body["model_name"],
             model_version=body["model_version"],
             filing=body.get("filing"),
@@ -183,16 +197,25 @@ class SubmissionDetailView(ApiView):
 
 
 class UploadView(ApiView):
-    parser_classes = [MultiPartParser]
-    upload_serializer: type = s.FileUploadSerializer
+    """POST a file of one kind to a filing; DELETE one from the revision being worked on."""
 
-    def attach(self, submission: Submission, body: dict[str, Any]) -> Any:
-        raise NotImplementedError
+    parser_classes = [MultiPartParser]
+    kind = ""
+    upload_serializer: type = s.FileUploadSerializer
 
     def post(self, request: Request, reference: str) -> Response:
         submission = self.submission(reference)
         body = valid(self.upload_serializer, request.data)
-        outcome = self.attach(submission, body)
+        upload = body["file"]
+        outcome = intake.upload_attach(
+            submission=submission,
+            acting_user=self.acting_user,
+            kind=self.kind,
+            file_name=upload.name,
+            content=upload.read(),
+            supersedes=body.get("supersedes", ""),
+            description=body.get("description", ""),
+        )
         return Response(s.attach_outcome_data(outcome), status=status.HTTP_201_CREATED)
 
 
@@ -205,55 +228,37 @@ def _upload_schema(serializer: type, summary: str) -> Any:
     )
 
 
+@extend_schema_view(
+    post=_upload_schema(s.FileUploadSerializer, "Attach a model card or filing document")
+)
 class ModelCardUploadView(UploadView):
-    @_upload_schema(s.FileUploadSerializer, "Attach a model card or filing document")
-    def post(self, request: Request, reference: str) -> Response:
-        return super().post(request, reference)
-
-    def attach(self, submission: Submission, body: dict[str, Any]) -> Any:
-        upload = body["file"]
-        return intake.model_card_attach(
-            submission=submission,
-            acting_user=self.request.user,
-            file_name=upload.name,
-            content=upload.read(),
-        )
+    kind = "model-card"
 
 
+@extend_schema_view(post=_upload_schema(s.DiagnosticsUploadSerializer, "Attach a diagnostics file"))
 class DiagnosticsUploadView(UploadView):
+    kind = "diagnostics"
     upload_serializer = s.DiagnosticsUploadSerializer
 
-    @_upload_schema(s.DiagnosticsUploadSerializer, "Attach a diagnostics file")
-    def post(self, request: Request, reference: str) -> Response:
-        return super().post(request, reference)
 
-    def attach(self, submission: Submission, body: dict[str, Any]) -> Any:
-        upload = body["file"]
-        return intake.diagnostics_attach(
-            submission=submission,
-            acting_user=self.request.user,
-            file_name=upload.name,
-            content=upload.read(),
-            supersedes=body["supersedes"],
-        )
-
-
+@extend_schema_view(post=_upload_schema(s.EvidenceUploadSerializer, "Attach an evidence file"))
 class EvidenceUploadView(UploadView):
+    kind = "evidence"
     upload_serializer = s.EvidenceUploadSerializer
 
-    @_upload_schema(s.EvidenceUploadSerializer, "Attach an evidence file")
-    def post(self, request: Request, reference: str) -> Response:
-        return super().post(request, reference)
 
-    def attach(self, submission: Submission, body: dict[str, Any]) -> Any:
-        upload = body["file"]
-        return intake.evidence_attach(
-            submission=submission,
-            acting_user=self.request.user,
-            file_name=upload.name,
-            content=upload.read(),
-            description=body["description"],
+class UploadRemoveView(ApiView):
+    @extend_schema(
+        responses=s.FactsSummarySerializer,
+        summary="Remove a file from the revision being worked on (drafts, change requests)",
+        description="Files of submitted revisions stay on record; supersede them instead.",
+    )
+    def delete(self, request: Request, reference: str, kind: str, upload_id: int) -> Response:
+        submission = self.submission(reference)
+        facts = intake.upload_remove(
+            submission=submission, acting_user=self.acting_user, kind=kind, upload_id=upload_id
         )
+        return Response(s.FactsSummarySerializer(facts).data)
 
 
 # --- actions ------------------------------------------------------------------------------
@@ -274,91 +279,79 @@ class ActionView(ApiView):
 
 
 def _action_schema(summary: str, body: type | None = None) -> Any:
-    return extend_schema(
-        request=body,
-        responses=s.SubmissionSerializer,
-        parameters=[IDEMPOTENCY_PARAMETER],
-        summary=summary,
+    return extend_schema_view(
+        post=extend_schema(
+            request=body,
+            responses=s.SubmissionSerializer,
+            parameters=[IDEMPOTENCY_PARAMETER],
+            summary=summary,
+        )
     )
 
 
+@_action_schema("Submit the draft (or resubmit after a change request)", s.SubmitSerializer)
 class SubmitView(ActionView):
-    @_action_schema("Submit the draft (or resubmit after a change request)")
-    def post(self, request: Request, reference: str) -> Response:
-        return super().post(request, reference)
+    body_serializer = s.SubmitSerializer
 
     def act(self, submission: Submission, body: dict[str, Any]) -> Submission:
-        return submissions.submission_submit(submission=submission, acting_user=self.request.user)
-
-
-class StartReviewView(ActionView):
-    @_action_schema("Take a submitted filing into review (regulators)")
-    def post(self, request: Request, reference: str) -> Response:
-        return super().post(request, reference)
-
-    def act(self, submission: Submission, body: dict[str, Any]) -> Submission:
-        return submissions.submission_start_review(
-            submission=submission, acting_user=self.request.user
+        return submissions.submission_submit(
+            submission=submission,
+            acting_user=self.acting_user,
+            accuracy_declared=body["accuracy_declaration"],
         )
 
 
+@_action_schema("Take a submitted filing into review (regulators)")
+class StartReviewView(ActionView):
+    def act(self, submission: Submission, body: dict[str, Any]) -> Submission:
+        return submissions.submission_start_review(
+            submission=submission, acting_user=self.acting_user
+        )
+
+
+@_action_schema(
+    "Assign a reviewer (regulator admins; a reviewer takes an unassigned filing)",
+    s.AssignSerializer,
+)
 class AssignView(ActionView):
     body_serializer = s.AssignSerializer
 
-    @_action_schema(
-        "Assign a reviewer (regulator admins; reviewers themselves)", s.AssignSerializer
-    )
-    def post(self, request: Request, reference: str) -> Response:
-        return super().post(request, reference)
-
     def act(self, submission: Submission, body: dict[str, Any]) -> Submission:
-        return filings.submission_assign_by_username(
-            submission=submission, acting_user=self.request.user, username=body["reviewer"]
+        reviewer = selectors.reviewer_by_username(user=self.acting_user, username=body["reviewer"])
+        return submissions.submission_assign(
+            submission=submission, acting_user=self.acting_user, reviewer=reviewer
         )
 
 
+@_action_schema(
+    "Ask the lab for changes (assigned reviewer, regulator admins)", s.RationaleSerializer
+)
 class RequestChangesView(ActionView):
     body_serializer = s.RationaleSerializer
 
-    @_action_schema(
-        "Ask the lab for changes (assigned reviewer, regulator admins)", s.RationaleSerializer
-    )
-    def post(self, request: Request, reference: str) -> Response:
-        return super().post(request, reference)
-
     def act(self, submission: Submission, body: dict[str, Any]) -> Submission:
         return submissions.submission_request_changes(
-            submission=submission, acting_user=self.request.user, rationale=body["rationale"]
+            submission=submission, acting_user=self.acting_user, rationale=body["rationale"]
         )
 
 
+@_action_schema("Accept the filing (assigned reviewer, regulator admins)", s.RationaleSerializer)
 class AcceptView(ActionView):
     body_serializer = s.RationaleSerializer
 
-    @_action_schema(
-        "Accept the filing (assigned reviewer, regulator admins)", s.RationaleSerializer
-    )
-    def post(self, request: Request, reference: str) -> Response:
-        return super().post(request, reference)
-
     def act(self, submission: Submission, body: dict[str, Any]) -> Submission:
         return submissions.submission_accept(
-            submission=submission, acting_user=self.request.user, rationale=body["rationale"]
+            submission=submission, acting_user=self.acting_user, rationale=body["rationale"]
         )
 
 
+@_action_schema("Reject the filing (assigned reviewer, regulator admins)", s.RationaleSerializer)
 class RejectView(ActionView):
     body_serializer = s.RationaleSerializer
 
-    @_action_schema(
-        "Reject the filing (assigned reviewer, regulator admins)", s.RationaleSerializer
-    )
-    def post(self, request: Request, reference: str) -> Response:
-        return super().post(request, reference)
-
     def act(self, submission: Submission, body: dict[str, Any]) -> Submission:
         return submissions.submission_reject(
-            submission=submission, acting_user=self.request.user, rationale=body["rationale"]
+            submission=submission, acting_user=self.acting_user, rationale=body["rationale"]
         )
 
 
@@ -383,7 +376,7 @@ class CommentListView(ApiView):
         body = valid(s.CommentCreateSerializer, request.data)
         comment = review.comment_add(
             submission=submission,
-            acting_user=request.user,
+            acting_user=self.acting_user,
             body=body["body"],
             criterion=body["criterion"],
         )
@@ -402,12 +395,50 @@ class OverrideView(ApiView):
         body = valid(s.OverrideCreateSerializer, request.data)
         override = review.criterion_override(
             submission=submission,
-            acting_user=request.user,
+            acting_user=self.acting_user,
             criterion=body["criterion"],
             level=body["level"],
             reason=body["reason"],
         )
         return Response(s.OverrideSerializer(override).data, status=status.HTTP_201_CREATED)
+
+
+class OverrideResolveView(ApiView):
+    """Confirm or drop an override carried from an earlier revision (assigned reviewer)."""
+
+    resolve: Any = staticmethod(review.override_confirm)
+
+    def post(self, request: Request, reference: str, criterion: str) -> Response:
+        submission = self.submission(reference)
+        body = valid(s.OverrideResolutionSerializer, request.data)
+        override = self.resolve(
+            submission=submission,
+            acting_user=self.acting_user,
+            criterion=criterion,
+            reason=body["reason"],
+        )
+        return Response(s.OverrideSerializer(override).data)
+
+
+def _resolution_schema(summary: str) -> Any:
+    return extend_schema_view(
+        post=extend_schema(
+            request=s.OverrideResolutionSerializer,
+            responses=s.OverrideSerializer,
+            parameters=[IDEMPOTENCY_PARAMETER],
+            summary=summary,
+        )
+    )
+
+
+@_resolution_schema("Confirm an override carried from an earlier revision")
+class OverrideConfirmView(OverrideResolveView):
+    resolve = staticmethod(review.override_confirm)
+
+
+@_resolution_schema("Drop an override (a reason is required)")
+class OverrideDropView(OverrideResolveView):
+    resolve = staticmethod(review.override_drop)
 
 
 # --- assessments --------------------------------------------------------------------------
@@ -523,8 +554,10 @@ class ReportPdfView(ApiView):
 
 
 class ReportVerifyView(ApiView):
-    """Public: anyone holding a PDF may ask whether the portal issued it."""
+    """Public: anyone holding a PDF may ask whether the portal issued it. Credentials are
+    not read at all, so a stale key in a script never turns a public answer into a 401."""
 
+    authentication_classes: list[type] = []
     permission_classes = [AllowAny]
     parser_classes = [MultiPartParser]
 
@@ -571,6 +604,7 @@ class RubricDetailView(ApiView):
 class FilingSchemaView(APIView):
     """Public: the JSON Schema of the native filing."""
 
+    authentication_classes: list[type] = []
     permission_classes = [AllowAny]
 
     @extend_schema(responses=OpenApiTypes.OBJECT, summary="The filing JSON Schema (v1)")
@@ -586,7 +620,7 @@ class PublicFilingSchemaView(FilingSchemaView):
 
 
 class ApiKeyListView(ApiView):
-    parser_classes = [JSONParser]
+    parser_classes = [BoundedJSONParser]
     idempotency_redact = ("key",)
 
     @extend_schema(
@@ -611,7 +645,7 @@ class ApiKeyListView(ApiView):
         assert membership is not None
         api_key, plaintext = api_keys.api_key_create(
             organization=membership.organization,
-            acting_user=request.user,
+            acting_user=self.acting_user,
             name=body["name"],
             scope=body["scope"],
             expires_at=body["expires_at"],
@@ -629,5 +663,5 @@ class ApiKeyDetailView(ApiView):
     @extend_schema(responses=s.ApiKeySerializer, summary="Revoke an API key (for good)")
     def delete(self, request: Request, prefix: str) -> Response:
         api_key = selectors.api_key_get(user=request.user, prefix=prefix)
-        revoked = api_keys.api_key_revoke(api_key=api_key, acting_user=request.user)
+        revoked = api_keys.api_key_revoke(api_key=api_key, acting_user=self.acting_user)
         return Response(s.ApiKeySerializer(revoked).data)

@@ -8,7 +8,7 @@ exactly as they check a person's, and the audit log names the key.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING
 
 from django.contrib.auth import get_user_model
 from django.db import transaction
@@ -16,31 +16,37 @@ from django.utils import timezone
 
 from audits.errors import ServiceError
 from audits.models import Membership, Organization, OrganizationAPIKey
-from audits.roles import require_lab_admin
+from audits.roles import ensure, may_manage_api_keys
 from audits.services.audit_log import audit_event_record
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
 
 Scope = OrganizationAPIKey.Scope
 PRINCIPAL_PREFIX = "api-key-"
 
 
-def _require_key_manager(acting_user: Any | None, organization: Organization) -> None:
+def _ensure_key_manager(acting_user: User | None, organization: Organization) -> None:
     # None is the operator at the command line; a superuser works through the admin.
-    if acting_user is None or getattr(acting_user, "is_superuser", False):
+    if acting_user is None or acting_user.is_superuser:
         return
-    require_lab_admin(acting_user, organization)
+    ensure(
+        may_manage_api_keys(acting_user, organization),
+        f"Only an admin of {organization.name} manages its API keys, in person.",
+    )
 
 
 @transaction.atomic
 def api_key_create(
     *,
     organization: Organization,
-    acting_user: Any | None,
+    acting_user: User | None,
     name: str,
     scope: str = Scope.READ,
     expires_at: datetime | None = None,
 ) -> tuple[OrganizationAPIKey, str]:
     """A new key of `organization`; returns the row and the key, which is never shown again."""
-    _require_key_manager(acting_user, organization)
+    _ensure_key_manager(acting_user, organization)
     name = name.strip()
     if not name:
         raise ServiceError(
@@ -93,14 +99,14 @@ def api_key_create(
 
 
 @transaction.atomic
-def api_key_revoke(*, api_key: OrganizationAPIKey, acting_user: Any | None) -> OrganizationAPIKey:
+def api_key_revoke(*, api_key: OrganizationAPIKey, acting_user: User | None) -> OrganizationAPIKey:
     """Revoke a key for good (the library refuses to un-revoke). Revoking twice is a no-op."""
     api_key = (
         OrganizationAPIKey.objects.select_for_update()
         .select_related("organization")
         .get(pk=api_key.pk)
     )
-    _require_key_manager(acting_user, api_key.organization)
+    _ensure_key_manager(acting_user, api_key.organization)
     if api_key.revoked:
         return api_key
     api_key.revoked = True

@@ -3,49 +3,44 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.db import transaction
 
 from audits import rubric as engine
 from audits.models import Assessment, Facts, Rubric, Submission
-from audits.services.audit_log import audit_event_record
+from audits.selectors import assessment_compute, rubric_in_force
+from audits.services.audit_log import submission_event_record
 from audits.services.intake import facts_build
 from audits.services.overrides import overrides_carry_forward
-from audits.services.rubrics import rubric_engine_form, rubric_in_force
 
-
-def assessment_compute(*, facts: Facts, rubric: Rubric) -> dict[str, Any]:
-    """The engine's result for these facts under this rubric, as stored (no writes)."""
-    result = engine.assess(rubric_engine_form(rubric), facts.document, facts.provenance)
-    return result.to_dict()
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
 
 
 @transaction.atomic
 def assessment_run(
     *,
     submission: Submission,
-    revision: int | None = None,
+    facts: Facts | None = None,
     rubric: Rubric | None = None,
-    acting_user: Any | None = None,
+    acting_user: User | None = None,
 ) -> Assessment:
-    """Build the revision's facts, assess them under `rubric` (default: the one in force), store."""
-    revision = revision or submission.revision
+    """Assess a revision's facts (the current revision's, built now, unless given) under
+    `rubric` (default: the one in force), store the result and carry the overrides over."""
+    facts = facts or facts_build(submission=submission, revision=submission.revision)
     rubric = rubric or rubric_in_force()
-    facts = facts_build(submission=submission, revision=revision)
-    result = assessment_compute(facts=facts, rubric=rubric)
+    result = assessment_compute(document=facts.document, provenance=facts.provenance, rubric=rubric)
     previous = submission.current_assessment
-    assessment = _store(submission, revision, rubric, result)
+    assessment = _store(submission, facts.revision, rubric, result)
     if previous is not None:
         overrides_carry_forward(source=previous, target=assessment)
-    audit_event_record(
-        actor=acting_user,
+    submission_event_record(
+        submission=submission,
+        acting_user=acting_user,
         action="assessment.run",
-        object_type="submission",
-        object_id=submission.reference,
-        organization=submission.organization,
         payload={
-            "revision": revision,
+            "revision": facts.revision,
             "rubric": f"{rubric.urn}@{rubric.version}",
             "facts_sha256": facts.sha256,
             "overall_score": result["overall_score"],
@@ -84,16 +79,6 @@ def _store(
     return assessment
 
 
-def assessment_latest(submission: Submission, revision: int | None = None) -> Assessment | None:
-    """The newest assessment of a revision (the current one by default)."""
-    return (
-        Assessment.objects.filter(submission=submission, revision=revision or submission.revision)
-        .select_related("rubric")
-        .order_by("-created_at", "-id")
-        .first()
-    )
-
-
 @dataclass(frozen=True)
 class Rescore:
     submission: Submission
@@ -106,7 +91,7 @@ class Rescore:
 
 
 @transaction.atomic
-def assessments_rescore(*, rubric: Rubric, acting_user: Any | None = None) -> list[Rescore]:
+def assessments_rescore(*, rubric: Rubric, acting_user: User | None = None) -> list[Rescore]:
     """Re-assess every filed submission's current revision under `rubric`, keeping the diff.
 
     Submissions already assessed under this rubric version for their current facts are
@@ -114,24 +99,24 @@ def assessments_rescore(*, rubric: Rubric, acting_user: Any | None = None) -> li
     """
     rescores = []
     submissions = Submission.objects.exclude(status=Submission.Status.DRAFT).select_related(
-        "organization"
+        "organization", "current_assessment"
     )
     for submission in submissions.order_by("reference"):
-        previous = assessment_latest(submission)
+        previous = submission.current_assessment
         if previous is None or previous.rubric_id == rubric.pk:
             continue
         facts = Facts.objects.get(submission=submission, revision=submission.revision)
-        result = assessment_compute(facts=facts, rubric=rubric)
+        result = assessment_compute(
+            document=facts.document, provenance=facts.provenance, rubric=rubric
+        )
         diff = engine.diff_assessments(previous.result, result)
         assessment = _store(
             submission, submission.revision, rubric, result, rescored_from=previous, diff=diff
         )
-        audit_event_record(
-            actor=acting_user,
+        submission_event_record(
+            submission=submission,
+            acting_user=acting_user,
             action="assessment.rescore",
-            object_type="submission",
-            object_id=submission.reference,
-            organization=submission.organization,
             payload={"rubric": f"{rubric.urn}@{rubric.version}", "tier": result["tier"]},
         )
         rescores.append(Rescore(submission=submission, previous=previous, assessment=assessment))

@@ -11,6 +11,7 @@ import puremagic
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
+from django.db.models import ProtectedError
 
 from audits.errors import ServiceError
 from audits.models import StoredFile, stored_file_path
@@ -116,3 +117,20 @@ def stored_file_put(*, name: str, content: bytes, content_type: str | None = Non
 def stored_file_read(stored_file: StoredFile) -> bytes:
     with stored_file.blob.open("rb") as handle:
         return handle.read()
+
+
+def stored_file_release(stored_file: StoredFile) -> bool:
+    """Forget stored bytes that nothing refers to any more; whether they were released.
+
+    Call it inside the transaction that dropped a reference. The row goes with that
+    transaction and the bytes once it commits; bytes still referred to (by another filing's
+    upload or a report) stay.
+    """
+    try:
+        with transaction.atomic():
+            stored_file.delete()
+    except ProtectedError:
+        return False
+    name, storage = stored_file.blob.name, stored_file.blob.storage
+    transaction.on_commit(lambda: storage.delete(name), robust=True)
+    return True

@@ -9,24 +9,25 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.db import transaction
 
 from audits import intake
-from audits.errors import TransitionRefused
-from audits.intake.aliases import Aliases, default_aliases
-from audits.intake.types import Imported, IntakeError, imported_from_dict, imported_to_dict
-from audits.models import DiagnosticUpload, Evidence, Facts, MetricAlias, ModelCard, Submission
-from audits.roles import require_lab_member
-from audits.services.audit_log import audit_event_record
-from audits.services.files import stored_file_put
+from audits.errors import ServiceError, TransitionRefused
+from audits.intake.types import Imported, IntakeError, imported_to_dict
+from audits.models import DiagnosticUpload, Evidence, Facts, ModelCard, Submission
+from audits.roles import ensure, may_work_on_filing
+from audits.selectors import aliases_in_force, facts_merge
+from audits.services.audit_log import submission_event_record
+from audits.services.files import stored_file_put, stored_file_release
+from audits.services.locks import submission_lock
 
-Status = Submission.Status
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
+
 DIAGNOSTIC_KINDS = {"diagnostics_table", "lm_eval", "inspect"}
-# Where facts come from when the submission record itself supplies them.
-SUBMISSION_SOURCE = "submission record"
 
 
 @dataclass(frozen=True)
@@ -36,33 +37,19 @@ class AttachOutcome:
     facts: Facts
 
 
-def working_revision(submission: Submission) -> int:
-    """The revision new files belong to: the draft's, or the next one after a change request."""
-    if submission.status == Status.DRAFT:
-        return submission.revision
-    if submission.status == Status.CHANGES_REQUESTED:
-        return submission.revision + 1
-    raise TransitionRefused(
-        f"Submission {submission.reference} is {submission.status}; files can be added to a draft, "
-        "or after a regulator requests changes.",
-        details={"current": submission.status},
+def _locked_for_upload(submission: Submission, acting_user: User) -> tuple[Submission, int]:
+    submission = submission_lock(submission)
+    ensure(
+        may_work_on_filing(acting_user, submission),
+        f"Only members of {submission.organization.name} may change its filing.",
     )
-
-
-def aliases_in_force() -> Aliases:
-    """The shipped alias file extended by the rows regulator admins added."""
-    extra = dict(MetricAlias.objects.values_list("pattern", "metric"))
-    return default_aliases().extended(extra) if extra else default_aliases()
-
-
-def _locked_for_upload(submission: Submission, acting_user: Any) -> tuple[Submission, int]:
-    submission = (
-        Submission.objects.select_for_update()
-        .select_related("organization", "model")
-        .get(pk=submission.pk)
-    )
-    require_lab_member(acting_user, submission.organization)
-    return submission, working_revision(submission)
+    if not submission.is_editable:
+        raise TransitionRefused(
+            f"Submission {submission.reference} is {submission.status}; files can be added to "
+            "a draft, or after a regulator requests changes.",
+            details={"current": submission.status},
+        )
+    return submission, submission.working_revision
 
 
 def _import(file_name: str, content: bytes) -> Imported:
@@ -77,7 +64,7 @@ def _import(file_name: str, content: bytes) -> Imported:
 def _attach(
     submission: Submission,
     revision: int,
-    acting_user: Any,
+    acting_user: User,
     *,
     upload_model: type[ModelCard] | type[DiagnosticUpload] | type[Evidence],
     action: str,
@@ -105,12 +92,10 @@ def _attach(
         **upload_fields,
     )
     facts = facts_build(submission=submission, revision=revision)
-    audit_event_record(
-        actor=acting_user,
+    submission_event_record(
+        submission=submission,
+        acting_user=acting_user,
         action=action,
-        object_type="submission",
-        object_id=submission.reference,
-        organization=submission.organization,
         payload={"file": file_name, "sha256": upload.stored_file.sha256, "revision": revision},
     )
     return AttachOutcome(upload=upload, imported=imported, facts=facts)
@@ -118,7 +103,7 @@ def _attach(
 
 @transaction.atomic
 def model_card_attach(
-    *, submission: Submission, acting_user: Any, file_name: str, content: bytes
+    *, submission: Submission, acting_user: User, file_name: str, content: bytes
 ) -> AttachOutcome:
     """Attach a model card or native filing (any supported format) to the working revision."""
     submission, revision = _locked_for_upload(submission, acting_user)  # before parsing
@@ -145,7 +130,7 @@ def model_card_attach(
 def filing_document_attach(
     *,
     submission: Submission,
-    acting_user: Any,
+    acting_user: User,
     document: dict[str, Any],
     file_name: str = "filing.json",
 ) -> AttachOutcome:
@@ -160,7 +145,7 @@ def filing_document_attach(
 def diagnostics_attach(
     *,
     submission: Submission,
-    acting_user: Any,
+    acting_user: User,
     file_name: str,
     content: bytes,
     supersedes: str = "",
@@ -193,7 +178,7 @@ def diagnostics_attach(
 def evidence_attach(
     *,
     submission: Submission,
-    acting_user: Any,
+    acting_user: User,
     file_name: str,
     content: bytes,
     description: str = "",
@@ -215,44 +200,123 @@ def evidence_attach(
     )
 
 
-def imports_for_revision(submission: Submission, revision: int) -> tuple[list[Imported], set[str]]:
-    """Every input a revision's facts merge, oldest first, and the sources marked superseded.
+UPLOAD_MODELS: dict[str, type[ModelCard] | type[DiagnosticUpload] | type[Evidence]] = {
+    "model-card": ModelCard,
+    "diagnostics": DiagnosticUpload,
+    "evidence": Evidence,
+}
+UPLOAD_ACTIONS = {"model-card": "model_card", "diagnostics": "diagnostics", "evidence": "evidence"}
 
-    A revision carries the files of the revisions before it: answering a change request
-    means adding or superseding files, not uploading everything again.
-    """
-    cards = ModelCard.objects.filter(submission=submission, revision__lte=revision).order_by(
-        "uploaded_at", "id"
-    )
-    diagnostics = DiagnosticUpload.objects.filter(
-        submission=submission, revision__lte=revision
-    ).order_by("uploaded_at", "id")
-    evidence = Evidence.objects.filter(submission=submission, revision__lte=revision).order_by(
-        "uploaded_at", "id"
-    )
-    imports = [imported_from_dict(card.extracted) for card in cards]
-    imports += [imported_from_dict(upload.extracted) for upload in diagnostics]
-    superseded = {upload.supersedes for upload in diagnostics if upload.supersedes}
-    if evidence:
-        imports.append(
-            Imported(
-                source="evidence uploads",
-                kind="evidence",
-                evidence=[
-                    {"file": item.file_name, "description": item.description} for item in evidence
-                ],
-            )
+
+@transaction.atomic
+def upload_attach(
+    *,
+    submission: Submission,
+    acting_user: User,
+    kind: str,
+    file_name: str,
+    content: bytes,
+    supersedes: str = "",
+    description: str = "",
+) -> AttachOutcome:
+    """Attach a file of `kind` (model-card, diagnostics or evidence): the one entry point
+    the portal and the API share."""
+    if kind == "model-card":
+        return model_card_attach(
+            submission=submission, acting_user=acting_user, file_name=file_name, content=content
         )
-    supplied = {path for imported in imports for path in imported.fields}
-    identity = Imported(source=SUBMISSION_SOURCE, kind="submission")
-    for path, value in (
-        ("model.name", submission.model.name),
-        ("model.version", submission.model_version),
-    ):
-        if path not in supplied:
-            identity.set_fact(path, value, intake.Location(file=SUBMISSION_SOURCE, field=path))
-    imports.append(identity)
-    return imports, superseded
+    if kind == "diagnostics":
+        return diagnostics_attach(
+            submission=submission,
+            acting_user=acting_user,
+            file_name=file_name,
+            content=content,
+            supersedes=supersedes,
+        )
+    if kind == "evidence":
+        return evidence_attach(
+            submission=submission,
+            acting_user=acting_user,
+            file_name=file_name,
+            content=content,
+            description=description,
+        )
+    raise ServiceError(
+        f"There is no upload of kind {kind!r}; use one of {', '.join(UPLOAD_MODELS)}.",
+        details={"field": "kind"},
+    )
+
+
+def _removable_upload(
+    submission: Submission, revision: int, kind: str, upload_id: int
+) -> ModelCard | DiagnosticUpload | Evidence:
+    upload_model = UPLOAD_MODELS.get(kind)
+    upload = (
+        upload_model.objects.select_related("stored_file")
+        .filter(submission=submission, pk=upload_id)
+        .first()
+        if upload_model
+        else None
+    )
+    if upload is None:
+        raise ServiceError(
+            f"{submission.reference} has no {kind} upload {upload_id}.", details={"field": "kind"}
+        )
+    if upload.revision != revision:
+        raise TransitionRefused(
+            f"{upload.file_name} belongs to revision {upload.revision}, which was submitted; "
+            "it stays on record. Upload a corrected file (for diagnostics, marked as "
+            "superseding it) instead.",
+            details={"revision": upload.revision},
+        )
+    return upload
+
+
+@transaction.atomic
+def upload_remove(*, submission: Submission, acting_user: User, kind: str, upload_id: int) -> Facts:
+    """Remove a file attached to the revision being worked on, and rebuild its facts.
+
+    Files of submitted revisions are part of the record and cannot be removed. The stored
+    bytes go once no filing and no report refers to them.
+    """
+    submission, revision = _locked_for_upload(submission, acting_user)
+    upload = _removable_upload(submission, revision, kind, upload_id)
+    stored_file = upload.stored_file
+    upload.delete()
+    facts = facts_build(submission=submission, revision=revision)
+    submission_event_record(
+        submission=submission,
+        acting_user=acting_user,
+        action=f"{UPLOAD_ACTIONS[kind]}.remove",
+        payload={"file": upload.file_name, "sha256": stored_file.sha256, "revision": revision},
+    )
+    stored_file_release(stored_file)
+    return facts
+
+
+@transaction.atomic
+def upload_replace(
+    *,
+    submission: Submission,
+    acting_user: User,
+    kind: str,
+    upload_id: int,
+    file_name: str,
+    content: bytes,
+    supersedes: str = "",
+    description: str = "",
+) -> AttachOutcome:
+    """Replace a file of the revision being worked on with another: both steps or neither."""
+    upload_remove(submission=submission, acting_user=acting_user, kind=kind, upload_id=upload_id)
+    return upload_attach(
+        submission=submission,
+        acting_user=acting_user,
+        kind=kind,
+        file_name=file_name,
+        content=content,
+        supersedes=supersedes,
+        description=description,
+    )
 
 
 def facts_build(*, submission: Submission, revision: int | None = None) -> Facts:
@@ -262,8 +326,7 @@ def facts_build(*, submission: Submission, revision: int | None = None) -> Facts
     rolls back whatever upload caused it.
     """
     revision = revision or submission.revision
-    imports, superseded = imports_for_revision(submission, revision)
-    merged = intake.merge(imports, superseded=superseded)
+    merged = facts_merge(submission, revision)
     narrative = [
         {"title": section.title, "markdown": section.markdown, **section.location.as_dict()}
         for section in merged.narrative

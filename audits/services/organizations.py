@@ -2,20 +2,23 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils.text import slugify
 
-from audits.errors import NotPermitted, ServiceError
+from audits.errors import ServiceError
 from audits.models import Membership, Organization
-from audits.roles import membership_of
+from audits.roles import ensure, is_api_key_principal, may_manage_members
 from audits.services.audit_log import audit_event_record
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
 
 
 @transaction.atomic
-def organization_create(*, name: str, kind: str, acting_user: Any | None = None) -> Organization:
+def organization_create(*, name: str, kind: str, acting_user: User | None = None) -> Organization:
     organization = Organization.objects.create(name=name, kind=kind, slug=slugify(name)[:80])
     audit_event_record(
         actor=acting_user,
@@ -36,7 +39,7 @@ def member_add(
     email: str,
     password: str | None,
     role: str = Membership.Role.MEMBER,
-    acting_user: Any | None = None,
+    acting_user: User | None = None,
     first_name: str = "",
     last_name: str = "",
 ) -> Membership:
@@ -60,14 +63,12 @@ def member_add(
     return membership
 
 
-def _require_organization_admin(acting_user: Any, organization: Organization) -> Membership:
+def _ensure_organization_admin(acting_user: User, organization: Organization) -> None:
     """An admin of this very organization (a lab admin for a lab, a regulator admin for one)."""
-    membership = membership_of(acting_user)
-    if membership is None or membership.organization_id != organization.pk:
-        raise NotPermitted(f"Only an admin of {organization.name} may manage its members.")
-    if not membership.is_admin:
-        raise NotPermitted(f"Only an admin of {organization.name} may manage its members.")
-    return membership
+    ensure(
+        may_manage_members(acting_user, organization),
+        f"Only an admin of {organization.name} may manage its members.",
+    )
 
 
 def _member_of(organization: Organization, user_id: int) -> Membership:
@@ -79,6 +80,12 @@ def _member_of(organization: Organization, user_id: int) -> Membership:
     )
     if membership is None:
         raise ServiceError(f"That person is not a member of {organization.name}.")
+    if is_api_key_principal(membership.user):
+        # A key's principal keeps the plain role its scope implies: never an admin.
+        raise ServiceError(
+            f"{membership.user.get_username()} is an API key, not a person; manage it on the "
+            "API keys page (revoke it, or create another with the scope you need)."
+        )
     return membership
 
 
@@ -99,7 +106,7 @@ def _keep_one_admin(organization: Organization, leaving: Membership) -> None:
 def member_invite(
     *,
     organization: Organization,
-    acting_user: Any,
+    acting_user: User,
     username: str,
     email: str,
     role: str = Membership.Role.MEMBER,
@@ -110,7 +117,7 @@ def member_invite(
 
     The new account has no usable password until its owner follows the emailed link.
     """
-    _require_organization_admin(acting_user, organization)
+    _ensure_organization_admin(acting_user, organization)
     username, email = username.strip(), email.strip()
     if role not in Membership.Role.values:
         raise ServiceError(
@@ -137,10 +144,10 @@ def member_invite(
 
 @transaction.atomic
 def member_role_set(
-    *, organization: Organization, acting_user: Any, user_id: int, role: str
+    *, organization: Organization, acting_user: User, user_id: int, role: str
 ) -> Membership:
     """Make a member an admin or an admin a member; an organization always keeps one admin."""
-    _require_organization_admin(acting_user, organization)
+    _ensure_organization_admin(acting_user, organization)
     if role not in Membership.Role.values:
         raise ServiceError(
             f"Unknown role {role!r}; choose one of {', '.join(Membership.Role.values)}.",
@@ -166,12 +173,12 @@ def member_role_set(
 
 
 @transaction.atomic
-def member_remove(*, organization: Organization, acting_user: Any, user_id: int) -> None:
+def member_remove(*, organization: Organization, acting_user: User, user_id: int) -> None:
     """Remove a person from the organization: the account is deactivated, its history kept.
 
     The user row stays because filings, reviews and audit events name their author.
     """
-    _require_organization_admin(acting_user, organization)
+    _ensure_organization_admin(acting_user, organization)
     membership = _member_of(organization, user_id)
     if membership.user_id == acting_user.pk:
         raise ServiceError("You cannot remove yourself; ask another admin.")

@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.db import transaction
 
-from audits import rubric as engine
-from audits.errors import NotPermitted, ServiceError, TransitionRefused
-from audits.models import Assessment, Comment, Facts, Override, Submission
-from audits.roles import require_assigned_reviewer, require_membership
-from audits.services.assessment import assessment_latest
-from audits.services.audit_log import audit_event_record, submission_event_record
-from audits.services.rubrics import rubric_engine_form
+from audits.errors import ServiceError, TransitionRefused
+from audits.models import Assessment, Comment, Override, Submission
+from audits.roles import ensure, may_comment, may_decide
+from audits.services.audit_log import submission_event_record
+from audits.services.locks import submission_lock
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
 
 
 def _criterion(assessment: Assessment, criterion_id: str) -> dict[str, Any]:
@@ -26,26 +27,24 @@ def _criterion(assessment: Assessment, criterion_id: str) -> dict[str, Any]:
     )
 
 
-@transaction.atomic
+@transaction.atomic(durable=True)
 def comment_add(
-    *, submission: Submission, acting_user: Any, body: str, criterion: str = ""
+    *, submission: Submission, acting_user: User, body: str, criterion: str = ""
 ) -> Comment:
     """A comment by a regulator, or by the filing lab's members, optionally on one criterion."""
-    membership = require_membership(acting_user)
-    if membership.organization.is_lab:
-        if membership.organization_id != submission.organization_id:
-            raise NotPermitted("Only the filing lab and regulators may comment on this filing.")
-    elif submission.status == Submission.Status.DRAFT:
-        raise NotPermitted("Regulators cannot see or comment on drafts.")
+    ensure(
+        may_comment(acting_user, submission),
+        "Only the filing lab, and regulators once it is filed (never on drafts), may comment "
+        "on this filing.",
+    )
     body = body.strip()
     if not body:
         raise ServiceError("A comment needs a body.", details={"field": "body"})
     criterion = criterion.strip()
     if criterion:
-        assessment = assessment_latest(submission)
-        if assessment is None:
+        if submission.current_assessment is None:
             raise ServiceError("This filing has no assessment yet to comment a criterion of.")
-        _criterion(assessment, criterion)
+        _criterion(submission.current_assessment, criterion)
     comment = Comment.objects.create(
         submission=submission,
         revision=submission.revision,
@@ -53,39 +52,44 @@ def comment_add(
         author=acting_user,
         body=body,
     )
-    audit_event_record(
-        actor=acting_user,
+    submission_event_record(
+        submission=submission,
+        acting_user=acting_user,
         action="comment.add",
-        object_type="submission",
-        object_id=submission.reference,
-        organization=submission.organization,
         payload={"comment_id": comment.pk, "criterion": criterion},
     )
     return comment
 
 
-@transaction.atomic
+def _ensure_reviewing(acting_user: User, submission: Submission, what: str) -> None:
+    ensure(
+        may_decide(acting_user, submission),
+        f"Only the reviewer assigned to {submission.reference} or a regulator admin may {what}.",
+    )
+    if submission.status != Submission.Status.UNDER_REVIEW:
+        raise TransitionRefused(
+            f"Submission {submission.reference} is {submission.status}; {what} is possible "
+            "only while it is under review."
+        )
+
+
+@transaction.atomic(durable=True)
 def criterion_override(
-    *, submission: Submission, acting_user: Any, criterion: str, level: int, reason: str
+    *, submission: Submission, acting_user: User, criterion: str, level: int, reason: str
 ) -> Override:
     """Set a regulator's level for one criterion of the current assessment, with a reason.
 
     The automated level stays on record beside it; a second override of the same criterion
     replaces the first (both are in the audit log).
     """
-    submission = Submission.objects.select_for_update().get(pk=submission.pk)
-    require_assigned_reviewer(acting_user, submission, to="override its criteria")
-    if submission.status != Submission.Status.UNDER_REVIEW:
-        raise TransitionRefused(
-            f"Submission {submission.reference} is {submission.status}; criteria can be "
-            "overridden only while it is under review."
-        )
+    submission = submission_lock(submission)
+    _ensure_reviewing(acting_user, submission, "override its criteria")
     reason = reason.strip()
     if not reason:
         raise ServiceError(
             "An override needs a written justification.", details={"field": "reason"}
         )
-    assessment = assessment_latest(submission)
+    assessment = submission.current_assessment
     if assessment is None:
         raise ServiceError(f"Submission {submission.reference} has no assessment to override.")
     automated = _criterion(assessment, criterion)
@@ -108,12 +112,10 @@ def criterion_override(
             "status_note": "",
         },
     )
-    audit_event_record(
-        actor=acting_user,
+    submission_event_record(
+        submission=submission,
+        acting_user=acting_user,
         action="assessment.override",
-        object_type="submission",
-        object_id=submission.reference,
-        organization=submission.organization,
         payload={
             "criterion": criterion,
             "automated_level": automated["level"],
@@ -124,16 +126,10 @@ def criterion_override(
     return override
 
 
-def _reviewable_override(submission: Submission, acting_user: Any, criterion: str) -> Override:
-    require_assigned_reviewer(acting_user, submission, to="confirm or drop its overrides")
-    if submission.status != Submission.Status.UNDER_REVIEW:
-        raise TransitionRefused(
-            f"Submission {submission.reference} is {submission.status}; overrides are confirmed "
-            "or dropped while it is under review."
-        )
+def _standing_override(submission: Submission, acting_user: User, criterion: str) -> Override:
+    _ensure_reviewing(acting_user, submission, "confirm or drop its overrides")
     override = (
-        Override.objects.select_related("assessment")
-        .filter(assessment=submission.current_assessment, criterion=criterion)
+        Override.objects.filter(assessment=submission.current_assessment, criterion=criterion)
         .exclude(status=Override.Status.DROPPED)
         .first()
     )
@@ -145,13 +141,13 @@ def _reviewable_override(submission: Submission, acting_user: Any, criterion: st
     return override
 
 
-@transaction.atomic
+@transaction.atomic(durable=True)
 def override_confirm(
-    *, submission: Submission, acting_user: Any, criterion: str, reason: str = ""
+    *, submission: Submission, acting_user: User, criterion: str, reason: str = ""
 ) -> Override:
     """A reviewer keeps a carried override that waits for confirmation (optionally re-worded)."""
-    submission = Submission.objects.select_for_update().get(pk=submission.pk)
-    override = _reviewable_override(submission, acting_user, criterion)
+    submission = submission_lock(submission)
+    override = _standing_override(submission, acting_user, criterion)
     if override.status != Override.Status.PENDING:
         raise ServiceError(f"The override of {criterion} is already applied.")
     override.status = Override.Status.APPLIED
@@ -166,13 +162,13 @@ def override_confirm(
     return override
 
 
-@transaction.atomic
+@transaction.atomic(durable=True)
 def override_drop(
-    *, submission: Submission, acting_user: Any, criterion: str, reason: str
+    *, submission: Submission, acting_user: User, criterion: str, reason: str
 ) -> Override:
     """A reviewer withdraws an override: the automated level stands again. Kept on record."""
-    submission = Submission.objects.select_for_update().get(pk=submission.pk)
-    override = _reviewable_override(submission, acting_user, criterion)
+    submission = submission_lock(submission)
+    override = _standing_override(submission, acting_user, criterion)
     reason = reason.strip()
     if not reason:
         raise ServiceError("Say why the override is dropped.", details={"field": "reason"})
@@ -186,23 +182,3 @@ def override_drop(
         payload={"criterion": criterion, "level": override.level, "reason": reason},
     )
     return override
-
-
-def assessment_reviewed(assessment: Assessment) -> dict[str, Any]:
-    """The assessment's result with the regulators' overrides applied (no writes).
-
-    Scores, tier and gates are recomputed from the overridden levels; each overridden
-    criterion keeps its automated level beside the override. Without overrides, the stored
-    result as it is.
-    """
-    levels = {
-        override.criterion: override.level
-        for override in assessment.overrides.all()
-        if override.status == Override.Status.APPLIED
-    }
-    if not levels:
-        return assessment.result
-    facts = Facts.objects.get(submission_id=assessment.submission_id, revision=assessment.revision)
-    return engine.apply_overrides(
-        rubric_engine_form(assessment.rubric), assessment.result, levels, facts=facts.document
-    )

@@ -11,21 +11,14 @@ from django.db import transaction
 from audits import rubric as engine
 from audits.errors import ServiceError
 from audits.models import Rubric
-from audits.roles import require_regulator_admin
+from audits.roles import ensure, may_publish_rubric
 from audits.services.audit_log import audit_event_record
-
-DEFAULT_RUBRIC_URN = "urn:govportal:rubric:mesa-optimization"
 
 
 @dataclass(frozen=True)
 class RubricLoad:
     rubric: Rubric
     created: bool
-
-
-def rubric_engine_form(row: Rubric) -> engine.Rubric:
-    """The engine's view of a stored rubric (validated when it was loaded)."""
-    return engine.Rubric(urn=row.urn, version=row.version, sha256=row.sha256, content=row.content)
 
 
 @transaction.atomic
@@ -69,7 +62,7 @@ def rubrics_load(
         if not Rubric.objects.filter(urn=urn, in_force=True).exists():
             newest = max(
                 (load.rubric for load in loads if load.rubric.urn == urn),
-                key=lambda row: rubric_engine_form(row).version_key,
+                key=lambda row: row.engine_form().version_key,
             )
             _put_in_force(newest, acting_user)
     return loads
@@ -92,16 +85,9 @@ def _put_in_force(row: Rubric, acting_user: Any | None) -> None:
 def rubric_publish(*, rubric: Rubric, acting_user: Any | None) -> Rubric:
     """Put a stored rubric version in force: a regulator admin, or an operator's command."""
     if acting_user is not None:
-        require_regulator_admin(acting_user)
+        ensure(may_publish_rubric(acting_user), "Only a regulator admin may publish a rubric.")
     rubric = Rubric.objects.select_for_update().get(pk=rubric.pk)
     _put_in_force(rubric, acting_user)
-    return rubric
-
-
-def rubric_in_force(urn: str = DEFAULT_RUBRIC_URN) -> Rubric:
-    rubric = Rubric.objects.filter(urn=urn, in_force=True).first()
-    if rubric is None:
-        raise ServiceError(f"No version of {urn} is in force; run `python manage.py load_rubrics`.")
     return rubric
 
 
@@ -115,4 +101,4 @@ def rubric_by_reference(reference: str) -> Rubric:
     if not candidates:
         known = ", ".join(f"{r.urn}@{r.version}" for r in Rubric.objects.all()) or "none"
         raise ServiceError(f"No stored rubric {reference!r}; stored: {known}.")
-    return max(candidates, key=lambda row: rubric_engine_form(row).version_key)
+    return max(candidates, key=lambda row: row.engine_form().version_key)

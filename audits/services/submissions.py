@@ -10,12 +10,12 @@ so no view or API endpoint can bypass the rule.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.db import transaction
 from django.utils import timezone
 
-from audits.errors import NotPermitted, ServiceError, TransitionRefused
+from audits.errors import ServiceError, TransitionRefused
 from audits.models import (
     AIModel,
     Override,
@@ -26,19 +26,32 @@ from audits.models import (
     SubmissionRevision,
 )
 from audits.roles import (
-    require_assigned_reviewer,
-    require_lab_member,
+    ensure,
+    may_assign,
+    may_decide,
+    may_file,
+    may_start_review,
+    may_work_on_filing,
     require_membership,
-    require_regulator,
 )
 from audits.services.assessment import assessment_run
-from audits.services.audit_log import audit_event_record
+from audits.services.audit_log import submission_event_record
 from audits.services.intake import facts_build
+from audits.services.locks import submission_lock
 from audits.services.reports import report_request
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
 
 Status = Submission.Status
 # A filing names its model and who made it before it can be submitted.
 REQUIRED_IDENTITY = ("model.name", "model.version", "model.developer")
+# What a submitter declares, word for word, by ticking the box (or sending the API's flag).
+ACCURACY_DECLARATION = (
+    "I declare that the facts, diagnostics and evidence in this filing are accurate and "
+    "complete to the best of my knowledge, and that nothing known to me that is material "
+    "to the assessment of the model has been withheld."
+)
 
 
 @dataclass(frozen=True)
@@ -85,25 +98,21 @@ def _transition_for(submission: Submission, target: str) -> Transition:
     )
 
 
-def _locked(submission: Submission) -> Submission:
-    # Re-read under a row lock so two concurrent transitions cannot both pass the check.
-    return (
-        Submission.objects.select_for_update()
-        .select_related("organization", "model")
-        .get(pk=submission.pk)
+def _record(
+    submission: Submission, acting_user: User, action: str, payload: dict[str, Any] | None = None
+) -> None:
+    submission_event_record(
+        submission=submission,
+        acting_user=acting_user,
+        action=f"submission.{action}",
+        payload={"status": submission.status, "revision": submission.revision, **(payload or {})},
     )
 
 
-def _record(
-    submission: Submission, acting_user: Any, action: str, payload: dict[str, Any] | None = None
-) -> None:
-    audit_event_record(
-        actor=acting_user,
-        action=f"submission.{action}",
-        object_type="submission",
-        object_id=submission.reference,
-        organization=submission.organization,
-        payload={"status": submission.status, "revision": submission.revision, **(payload or {})},
+def _ensure_lab_member(acting_user: User, submission: Submission) -> None:
+    ensure(
+        may_work_on_filing(acting_user, submission),
+        f"Only members of {submission.organization.name} may do this.",
     )
 
 
@@ -118,11 +127,10 @@ def submission_reference_issue(*, year: int) -> str:
 
 
 @transaction.atomic
-def submission_create(*, acting_user: Any, model_name: str, model_version: str) -> Submission:
+def submission_create(*, acting_user: User, model_name: str, model_version: str) -> Submission:
     """Open a draft filing for one version of one of the lab's models."""
-    membership = require_membership(acting_user)
-    organization = membership.organization
-    require_lab_member(acting_user, organization)
+    ensure(may_file(acting_user), "Filings are opened by lab staff.")
+    organization = require_membership(acting_user).organization
     model_name = model_name.strip()
     model_version = model_version.strip()
     if not model_name or not model_version:
@@ -141,12 +149,23 @@ def submission_create(*, acting_user: Any, model_name: str, model_version: str) 
     return submission
 
 
-@transaction.atomic
-def submission_submit(*, submission: Submission, acting_user: Any) -> Submission:
-    """Submit a draft, or resubmit after a change request as the next revision."""
-    submission = _locked(submission)
+@transaction.atomic(durable=True)
+def submission_submit(
+    *, submission: Submission, acting_user: User, accuracy_declared: bool
+) -> Submission:
+    """Submit a draft, or resubmit after a change request as the next revision.
+
+    The submitter declares the filing accurate (ACCURACY_DECLARATION); the words are kept
+    with the revision, in the audit log and in the report.
+    """
+    submission = submission_lock(submission)
+    _ensure_lab_member(acting_user, submission)
     transition = _transition_for(submission, Status.SUBMITTED)
-    require_lab_member(acting_user, submission.organization)
+    if not accuracy_declared:
+        raise ServiceError(
+            "Tick the accuracy declaration to submit: " + ACCURACY_DECLARATION,
+            details={"field": "accuracy_declaration"},
+        )
     now = timezone.now()
     if transition.source == Status.CHANGES_REQUESTED:
         submission.revision += 1
@@ -178,19 +197,20 @@ def submission_submit(*, submission: Submission, acting_user: Any) -> Submission
         submitted_at=now,
         submitted_by=acting_user,
         facts_sha256=facts.sha256,
+        declaration=ACCURACY_DECLARATION,
     )
-    assessment_run(submission=submission, revision=submission.revision, acting_user=acting_user)
+    assessment_run(submission=submission, facts=facts, acting_user=acting_user)
     report_request(submission=submission, kind=Report.Kind.PROVISIONAL, acting_user=acting_user)
-    _record(submission, acting_user, "submit")
+    _record(submission, acting_user, "submit", {"declaration": ACCURACY_DECLARATION})
     return submission
 
 
-@transaction.atomic
-def submission_start_review(*, submission: Submission, acting_user: Any) -> Submission:
+@transaction.atomic(durable=True)
+def submission_start_review(*, submission: Submission, acting_user: User) -> Submission:
     """A regulator takes a submitted filing into review; it is assigned to them if unassigned."""
-    submission = _locked(submission)
+    submission = submission_lock(submission)
+    ensure(may_start_review(acting_user), "Only regulators may start a review.")
     _transition_for(submission, Status.UNDER_REVIEW)
-    require_regulator(acting_user)
     submission.status = Status.UNDER_REVIEW
     assignee = submission.assigned_to or acting_user
     submission.assigned_to = assignee
@@ -199,32 +219,47 @@ def submission_start_review(*, submission: Submission, acting_user: Any) -> Subm
     return submission
 
 
-@transaction.atomic
-def submission_assign(*, submission: Submission, acting_user: Any, reviewer: Any) -> Submission:
-    """Assign a reviewer: a regulator admin assigns anyone, a reviewer only themself."""
-    submission = _locked(submission)
-    membership = require_regulator(acting_user)
-    reviewer_membership = require_regulator(reviewer)
-    if reviewer_membership.organization_id != membership.organization_id:
-        raise ServiceError("The reviewer must belong to your regulator.")
-    if not membership.is_admin and reviewer.pk != acting_user.pk:
-        raise NotPermitted("Only a regulator admin may assign a submission to someone else.")
+@transaction.atomic(durable=True)
+def submission_assign(*, submission: Submission, acting_user: User, reviewer: User) -> Submission:
+    """Assign a reviewer. A regulator admin assigns and reassigns anyone of their regulator;
+    a reviewer may take an unassigned filing for themself, never one someone else holds."""
+    submission = submission_lock(submission)
+    ensure(
+        may_assign(acting_user, submission, reviewer),
+        "Only a regulator admin may assign a filing to someone else or take it from its "
+        "reviewer; a reviewer may take only an unassigned filing.",
+    )
     if submission.status in (Status.DRAFT, Status.ACCEPTED, Status.REJECTED):
         raise TransitionRefused(
             f"Submission {submission.reference} is {submission.status}; it cannot be assigned."
         )
+    previous = submission.assigned_to
+    if previous is not None and previous.pk == reviewer.pk:
+        return submission
     submission.assigned_to = reviewer
     submission.save(update_fields=["assigned_to", "updated_at"])
-    _record(submission, acting_user, "assign", {"assigned_to": reviewer.get_username()})
+    _record(
+        submission,
+        acting_user,
+        "assign",
+        {
+            "assigned_to": reviewer.get_username(),
+            "previously_assigned_to": previous.get_username() if previous else None,
+        },
+    )
     return submission
 
 
 def _decide(
-    submission: Submission, acting_user: Any, target: str, decision: str, rationale: str
+    submission: Submission, acting_user: User, target: str, decision: str, rationale: str
 ) -> Submission:
-    submission = _locked(submission)
+    submission = submission_lock(submission)
+    ensure(
+        may_decide(acting_user, submission),
+        f"Only the reviewer assigned to {submission.reference} or a regulator admin may "
+        "decide on it.",
+    )
     _transition_for(submission, target)
-    require_assigned_reviewer(acting_user, submission, to="decide on it")
     rationale = rationale.strip()
     if not rationale:
         raise ServiceError("A decision needs a rationale.", details={"field": "rationale"})
@@ -258,9 +293,9 @@ def _decide(
     return submission
 
 
-@transaction.atomic
+@transaction.atomic(durable=True)
 def submission_request_changes(
-    *, submission: Submission, acting_user: Any, rationale: str
+    *, submission: Submission, acting_user: User, rationale: str
 ) -> Submission:
     return _decide(
         submission,
@@ -271,11 +306,11 @@ def submission_request_changes(
     )
 
 
-@transaction.atomic
-def submission_accept(*, submission: Submission, acting_user: Any, rationale: str) -> Submission:
+@transaction.atomic(durable=True)
+def submission_accept(*, submission: Submission, acting_user: User, rationale: str) -> Submission:
     return _decide(submission, acting_user, Status.ACCEPTED, Review.Decision.ACCEPT, rationale)
 
 
-@transaction.atomic
-def submission_reject(*, submission: Submission, acting_user: Any, rationale: str) -> Submission:
+@transaction.atomic(durable=True)
+def submission_reject(*, submission: Submission, acting_user: User, rationale: str) -> Submission:
     return _decide(submission, acting_user, Status.REJECTED, Review.Decision.REJECT, rationale)

@@ -4,18 +4,28 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ObjectDoesNotExist
-from django.http import Http404, HttpRequest
+from django.http import Http404, HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 
 from audits.errors import ServiceError
 from audits.intake.types import IntakeError, IntakeErrors
 
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
+
 View = Callable[..., HttpResponseBase]
+
+
+class AuthenticatedRequest(HttpRequest):
+    """A request past `portal_view`'s sign-in check: its user is a signed-in person."""
+
+    user: User
 
 
 def portal_view(view: View) -> View:
@@ -64,3 +74,17 @@ def service_error(error: ServiceError) -> list[dict[str, Any]]:
 
 def is_htmx(request: HttpRequest) -> bool:
     return request.headers.get("HX-Request") == "true"
+
+
+def act_and_redirect(
+    request: HttpRequest, action: Callable[[], str], to: str, **to_kwargs: Any
+) -> HttpResponse:
+    """Run a service call from a POST: its success text or its refusal becomes the message
+    shown on the page the browser is sent back to (post/redirect/get)."""
+    try:
+        done = action()
+    except ServiceError as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(request, done)
+    return redirect(to, **to_kwargs)

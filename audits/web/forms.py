@@ -21,9 +21,13 @@ class NewFilingForm(forms.Form):
 
 
 class _UploadForm(forms.Form):
-    """Three upload forms share a page: each gets its own id prefix."""
+    """Three upload forms share a page: each gets its own id prefix.
+
+    `replace` names an upload of the revision being worked on that the file replaces.
+    """
 
     id_prefix = "upload"
+    replace = forms.IntegerField(required=False, min_value=1, widget=forms.HiddenInput)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         kwargs.setdefault("auto_id", f"{self.id_prefix}_%s")
@@ -71,6 +75,25 @@ class EvidenceForm(_UploadForm):
         max_length=1000,
         help_text="What this file shows, in a line.",
     )
+
+
+class SubmitForm(forms.Form):
+    accuracy_declaration = forms.BooleanField(
+        label="I make this declaration",
+        error_messages={"required": "Tick the declaration to submit."},
+    )
+
+
+class OverrideResolutionForm(forms.Form):
+    criterion = forms.CharField(max_length=20)
+    resolution = forms.ChoiceField(choices=[("confirm", "Confirm"), ("drop", "Drop")])
+    reason = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        if cleaned.get("resolution") == "drop" and not (cleaned.get("reason") or "").strip():
+            raise forms.ValidationError("Say why the override is dropped.")
+        return cleaned
 
 
 class CommentForm(forms.Form):

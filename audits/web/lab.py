@@ -5,20 +5,32 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import messages
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from audits import selectors
-from audits.errors import NotPermitted, ServiceError
+from audits.errors import ServiceError, TransitionRefused
 from audits.intake.types import IntakeError
-from audits.roles import require_lab_member, require_membership
+from audits.roles import ensure, may_file, may_work_on_filing
 from audits.services import intake, submissions
 from audits.web import presenters
-from audits.web.common import intake_errors, portal_view, service_error
+from audits.web.common import (
+    AuthenticatedRequest,
+    act_and_redirect,
+    intake_errors,
+    portal_view,
+    service_error,
+)
 from audits.web.filing_form import FilingForm
-from audits.web.forms import DiagnosticsForm, EvidenceForm, ModelCardForm, NewFilingForm
+from audits.web.forms import (
+    DiagnosticsForm,
+    EvidenceForm,
+    ModelCardForm,
+    NewFilingForm,
+    SubmitForm,
+)
 from audits.web.submission import render_submission_page
 
 UPLOADS = {
@@ -30,10 +42,7 @@ UPLOADS = {
 
 @portal_view
 @require_GET
-def filings(request: HttpRequest) -> HttpResponse:
-    membership = require_membership(request.user)
-    if not membership.organization.is_lab:
-        raise NotPermitted("Filings are made by lab staff; regulators work from the review queue.")
+def filings(request: AuthenticatedRequest) -> HttpResponse:
     rows = selectors.lab_filings(user=request.user)
     return render(
         request,
@@ -44,9 +53,8 @@ def filings(request: HttpRequest) -> HttpResponse:
 
 @portal_view
 @require_http_methods(["GET", "POST"])
-def filing_new(request: HttpRequest) -> HttpResponse:
-    if not require_membership(request.user).organization.is_lab:
-        raise NotPermitted("Filings are opened by lab staff.")
+def filing_new(request: AuthenticatedRequest) -> HttpResponse:
+    ensure(may_file(request.user), "Filings are opened by lab staff.")
     form = NewFilingForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -71,43 +79,60 @@ def filing_new(request: HttpRequest) -> HttpResponse:
     )
 
 
-def _attach(request: HttpRequest, kind: str, submission: Any, form: Any) -> Any:
+def _attach(request: AuthenticatedRequest, kind: str, submission: Any, form: Any) -> Any:
     upload = form.cleaned_data["file"]
-    content = upload.read()
-    if kind == "model-card":
-        return intake.model_card_attach(
-            submission=submission, acting_user=request.user, file_name=upload.name, content=content
-        )
-    if kind == "diagnostics":
-        return intake.diagnostics_attach(
-            submission=submission,
-            acting_user=request.user,
-            file_name=upload.name,
-            content=content,
-            supersedes=form.cleaned_data.get("supersedes") or "",
-        )
-    return intake.evidence_attach(
+    return intake.upload_attach(
         submission=submission,
         acting_user=request.user,
+        kind=kind,
         file_name=upload.name,
-        content=content,
+        content=upload.read(),
+        supersedes=form.cleaned_data.get("supersedes") or "",
         description=form.cleaned_data.get("description") or "",
     )
 
 
+def _attached_notice(kind: str, outcome: Any) -> str:
+    upload_row = outcome.upload
+    warnings = len(getattr(upload_row, "warnings", []) or [])
+    summary = presenters.extracted_summary(getattr(upload_row, "extracted", None))
+    found = (
+        f"{len(summary['facts'])} facts, {len(summary['diagnostics'])} diagnostics"
+        if kind != "evidence"
+        else f"SHA-256 {upload_row.stored_file.sha256[:12]}…"
+    )
+    notice = f"{upload_row.file_name} attached as {UPLOADS[kind][1]}: {found}"
+    return notice + (f", {warnings} warning{'s' if warnings != 1 else ''}." if warnings else ".")
+
+
 @portal_view
 @require_POST
-def upload(request: HttpRequest, reference: str, kind: str) -> HttpResponse:
-    """Attach a model card, a diagnostics file or an evidence file to the working revision."""
+def upload(request: AuthenticatedRequest, reference: str, kind: str) -> HttpResponse:
+    """Attach a model card, a diagnostics file or an evidence file to the working revision;
+    with `replace` set, the file replaces that upload of the revision being worked on."""
     if kind not in UPLOADS:
         raise Http404(f"There is no upload of kind {kind!r}.")
-    form_class, label = UPLOADS[kind]
+    form_class, _ = UPLOADS[kind]
     submission = selectors.submission_get(user=request.user, reference=reference)
     form = form_class(request.POST, request.FILES)
     errors: list[dict[str, Any]] = []
     if form.is_valid():
+        replace = form.cleaned_data.get("replace")
         try:
-            outcome = _attach(request, kind, submission, form)
+            if replace:
+                upload_file = form.cleaned_data["file"]
+                outcome = intake.upload_replace(
+                    submission=submission,
+                    acting_user=request.user,
+                    kind=kind,
+                    upload_id=replace,
+                    file_name=upload_file.name,
+                    content=upload_file.read(),
+                    supersedes=form.cleaned_data.get("supersedes") or "",
+                    description=form.cleaned_data.get("description") or "",
+                )
+            else:
+                outcome = _attach(request, kind, submission, form)
         except IntakeError as error:
             errors = intake_errors(error)
         except ServiceError as error:
@@ -115,33 +140,56 @@ def upload(request: HttpRequest, reference: str, kind: str) -> HttpResponse:
             messages.error(request, error.message)
             return redirect("submission", reference=reference)
         else:
-            upload_row = outcome.upload
-            warnings = len(getattr(upload_row, "warnings", []) or [])
-            summary = presenters.extracted_summary(getattr(upload_row, "extracted", None))
-            found = (
-                f"{len(summary['facts'])} facts, {len(summary['diagnostics'])} diagnostics"
-                if kind != "evidence"
-                else f"SHA-256 {upload_row.stored_file.sha256[:12]}…"
-            )
-            notice = f"{upload_row.file_name} attached as {label}: {found}"
-            notice += f", {warnings} warning{'s' if warnings != 1 else ''}." if warnings else "."
-            messages.success(request, notice)
+            messages.success(request, _attached_notice(kind, outcome))
+            anchor = f"{kind}-{outcome.upload.pk}"
             target = reverse("submission", kwargs={"reference": reference})
-            return redirect(f"{target}?added={kind}-{upload_row.pk}#upload-{kind}-{upload_row.pk}")
+            return redirect(f"{target}?added={anchor}#upload-{anchor}")
     return render_submission_page(
         request, reference, upload_forms={kind: form}, upload_errors={kind: errors}, status=400
     )
 
 
 @portal_view
+@require_POST
+def upload_remove(
+    request: AuthenticatedRequest, reference: str, kind: str, upload_id: int
+) -> HttpResponse:
+    """Take a file out of the revision being worked on (the facts are rebuilt without it)."""
+    if kind not in UPLOADS:
+        raise Http404(f"There is no upload of kind {kind!r}.")
+    submission = selectors.submission_get(user=request.user, reference=reference)
+
+    def remove() -> str:
+        intake.upload_remove(
+            submission=submission, acting_user=request.user, kind=kind, upload_id=upload_id
+        )
+        return f"The {UPLOADS[kind][1]} was removed from this revision; its facts are gone."
+
+    try:
+        return act_and_redirect(request, remove, "submission", reference=reference)
+    except IntakeError as error:
+        # Removing it would leave inputs that contradict each other.
+        for item in intake_errors(error):
+            messages.error(request, f"{item['file']}: {item['message']}")
+        return redirect("submission", reference=reference)
+
+
+@portal_view
 @require_http_methods(["GET", "POST"])
-def filing_form(request: HttpRequest, reference: str) -> HttpResponse:
+def filing_form(request: AuthenticatedRequest, reference: str) -> HttpResponse:
     """The filing schema's facts as a form; what is entered is attached as a native filing."""
     page = selectors.submission_page(user=request.user, reference=reference)
     submission = page.submission
     # The form of a filing one may not change is refused like changing it.
-    require_lab_member(request.user, submission.organization)
-    intake.working_revision(submission)
+    ensure(
+        may_work_on_filing(request.user, submission),
+        f"Only members of {submission.organization.name} may change its filing.",
+    )
+    if not submission.is_editable:
+        raise TransitionRefused(
+            f"Submission {submission.reference} is {submission.status}; its facts can be "
+            "changed in a draft, or after a regulator requests changes."
+        )
     document, provenance = _working_facts(page)
     form = FilingForm(request.POST or None, document=document, provenance=provenance)
     errors: list[dict[str, Any]] = []
@@ -181,18 +229,16 @@ def _working_facts(page: selectors.SubmissionPage) -> tuple[dict[str, Any], dict
     if page.facts is not None and page.facts.revision == page.working_revision:
         return page.facts.document, page.facts.provenance
     submission = page.submission
+    source = {"file": selectors.portal_source(submission)}
     return (
         {"model": {"name": submission.model.name, "version": submission.model_version}},
-        {
-            "model.name": {"file": intake.SUBMISSION_SOURCE},
-            "model.version": {"file": intake.SUBMISSION_SOURCE},
-        },
+        {"model.name": source, "model.version": source},
     )
 
 
 @portal_view
 @require_POST
-def filing_preview(request: HttpRequest, reference: str) -> HttpResponse:
+def filing_preview(request: AuthenticatedRequest, reference: str) -> HttpResponse:
     """The live preview while the filing form is filled in (htmx): nothing is stored."""
     page = selectors.submission_page(user=request.user, reference=reference)
     document, provenance = _working_facts(page)
@@ -227,22 +273,50 @@ def filing_preview(request: HttpRequest, reference: str) -> HttpResponse:
 
 
 @portal_view
-@require_POST
-def submit(request: HttpRequest, reference: str) -> HttpResponse:
-    submission = selectors.submission_get(user=request.user, reference=reference)
-    resubmission = submission.status == submission.Status.CHANGES_REQUESTED
-    try:
-        submission = submissions.submission_submit(submission=submission, acting_user=request.user)
-    except IntakeError as error:
-        for item in intake_errors(error):
-            messages.error(request, f"{item['file']}: {item['message']}")
-    except ServiceError as error:
-        messages.error(request, error.message)
-    else:
-        verb = f"Revision {submission.revision} resubmitted" if resubmission else "Submitted"
-        messages.success(
-            request,
-            f"{verb}. {submission.reference} is now with the regulator; a provisional report "
-            "is being prepared.",
-        )
-    return redirect("submission", reference=reference)
+@require_http_methods(["GET", "POST"])
+def submit(request: AuthenticatedRequest, reference: str) -> HttpResponse:
+    """What will be submitted, at a glance (coverage, gaps, warnings), and the declaration
+    the lab makes by submitting it."""
+    page = selectors.submission_page(user=request.user, reference=reference)
+    submission = page.submission
+    ensure(
+        may_work_on_filing(request.user, submission),
+        f"Only members of {submission.organization.name} may submit its filing.",
+    )
+    form = SubmitForm(request.POST if request.method == "POST" else None)
+    if request.method == "POST" and form.is_valid():
+        resubmission = submission.status == submission.Status.CHANGES_REQUESTED
+        try:
+            submission = submissions.submission_submit(
+                submission=submission,
+                acting_user=request.user,
+                accuracy_declared=form.cleaned_data["accuracy_declaration"],
+            )
+        except IntakeError as error:
+            for item in intake_errors(error):
+                form.add_error(None, f"{item['file']}: {item['message']}")
+        except ServiceError as error:
+            form.add_error(None, error.message)
+        else:
+            verb = f"Revision {submission.revision} resubmitted" if resubmission else "Submitted"
+            messages.success(
+                request,
+                f"{verb}. {submission.reference} is now with the regulator; a provisional "
+                "report is being prepared.",
+            )
+            return redirect("submission", reference=reference)
+    preview = presenters.assessment_view(page.preview) if page.preview else None
+    return render(
+        request,
+        "audits/lab/submit.html",
+        {
+            "page": page,
+            "submission": submission,
+            "form": form,
+            "assessment": preview,
+            "warnings": page.facts.warnings if page.facts else [],
+            "declaration": submissions.ACCURACY_DECLARATION,
+            "section": "filings",
+        },
+        status=400 if form.errors else 200,
+    )

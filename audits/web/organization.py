@@ -20,11 +20,13 @@ from audits.errors import ServiceError
 from audits.models import OrganizationAPIKey
 from audits.roles import require_membership
 from audits.services import api_keys, organizations
-from audits.web.common import portal_view
+from audits.web.common import AuthenticatedRequest, act_and_redirect, portal_view
 from audits.web.forms import APIKeyForm, MemberInviteForm, MemberRoleForm
 
 
-def _members_page(request: HttpRequest, form: MemberInviteForm, status: int = 200) -> HttpResponse:
+def _members_page(
+    request: AuthenticatedRequest, form: MemberInviteForm, status: int = 200
+) -> HttpResponse:
     members = selectors.organization_members(user=request.user)
     return render(
         request,
@@ -41,7 +43,7 @@ def _members_page(request: HttpRequest, form: MemberInviteForm, status: int = 20
 
 @portal_view
 @require_http_methods(["GET", "POST"])
-def members(request: HttpRequest) -> HttpResponse:
+def members(request: AuthenticatedRequest) -> HttpResponse:
     """The organization's people; POST invites one (they set a password from an email)."""
     form = MemberInviteForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -86,39 +88,37 @@ def _send_invitation(request: HttpRequest, user: Any) -> None:
 
 @portal_view
 @require_POST
-def member_role(request: HttpRequest, user_id: int) -> HttpResponse:
+def member_role(request: AuthenticatedRequest, user_id: int) -> HttpResponse:
     organization = require_membership(request.user).organization
     form = MemberRoleForm(request.POST)
-    if form.is_valid():
-        try:
-            membership = organizations.member_role_set(
-                organization=organization,
-                acting_user=request.user,
-                user_id=user_id,
-                role=form.cleaned_data["role"],
-            )
-        except ServiceError as error:
-            messages.error(request, error.message)
-        else:
-            messages.success(
-                request, f"{membership.user.get_username()} is now {membership.role_label}."
-            )
-    return redirect("members")
+    if not form.is_valid():
+        messages.error(request, "Choose a role: member or admin.")
+        return redirect("members")
+
+    def set_role() -> str:
+        membership = organizations.member_role_set(
+            organization=organization,
+            acting_user=request.user,
+            user_id=user_id,
+            role=form.cleaned_data["role"],
+        )
+        return f"{membership.user.get_username()} is now {membership.role_label}."
+
+    return act_and_redirect(request, set_role, "members")
 
 
 @portal_view
 @require_POST
-def member_remove(request: HttpRequest, user_id: int) -> HttpResponse:
+def member_remove(request: AuthenticatedRequest, user_id: int) -> HttpResponse:
     organization = require_membership(request.user).organization
-    try:
+
+    def remove() -> str:
         organizations.member_remove(
             organization=organization, acting_user=request.user, user_id=user_id
         )
-    except ServiceError as error:
-        messages.error(request, error.message)
-    else:
-        messages.success(request, "Removed; their account is deactivated and their history kept.")
-    return redirect("members")
+        return "Removed; their account is deactivated and their history kept."
+
+    return act_and_redirect(request, remove, "members")
 
 
 def _keys_page(
@@ -135,7 +135,7 @@ def _keys_page(
 
 @portal_view
 @require_http_methods(["GET", "POST"])
-def api_key_list(request: HttpRequest) -> HttpResponse:
+def api_key_list(request: AuthenticatedRequest) -> HttpResponse:
     """The lab's API keys; POST creates one and shows it this once."""
     scopes = list(OrganizationAPIKey.Scope.choices)
     form = APIKeyForm(request.POST or None, scopes=scopes)
@@ -164,7 +164,7 @@ def api_key_list(request: HttpRequest) -> HttpResponse:
 
 @portal_view
 @require_POST
-def api_key_revoke(request: HttpRequest, prefix: str) -> HttpResponse:
+def api_key_revoke(request: AuthenticatedRequest, prefix: str) -> HttpResponse:
     key = selectors.api_key_get(user=request.user, prefix=prefix)
     api_keys.api_key_revoke(api_key=key, acting_user=request.user)
     messages.success(request, f"Key {key.name} ({key.prefix}…) revoked; it no longer works.")

@@ -4,16 +4,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from audits import selectors
 from audits.models import Submission
-from audits.roles import require_regulator_admin
+from audits.roles import ensure, may_export_queue
 from audits.web import charts
-from audits.web.common import portal_view
+from audits.web.common import AuthenticatedRequest, portal_view
 from audits.web.presenters import humanize
 from audits.web.regulator import queue_filter_form
 from audits.web.spreadsheets import csv_bytes, xlsx_bytes
@@ -38,7 +38,7 @@ EXPORT_HEADER = (
 
 @portal_view
 @require_GET
-def portfolio(request: HttpRequest) -> HttpResponse:
+def portfolio(request: AuthenticatedRequest) -> HttpResponse:
     summary = selectors.portfolio(user=request.user)
     level3 = [(f"{cid} {humanize(name)}", count) for cid, name, count in summary.level3_counts]
     return render(
@@ -73,8 +73,8 @@ def portfolio(request: HttpRequest) -> HttpResponse:
     )
 
 
-def _export_rows(request: HttpRequest) -> list[list[Any]]:
-    require_regulator_admin(request.user)
+def _export_rows(request: AuthenticatedRequest) -> list[list[Any]]:
+    ensure(may_export_queue(request.user), "Only regulators export the review queue.")
     filters = queue_filter_form(request).filters()
     now = timezone.now()
     rows = []
@@ -107,7 +107,7 @@ def _filename(extension: str) -> str:
 
 @portal_view
 @require_GET
-def queue_export_csv(request: HttpRequest) -> HttpResponse:
+def queue_export_csv(request: AuthenticatedRequest) -> HttpResponse:
     body = csv_bytes(EXPORT_HEADER, _export_rows(request))
     response = HttpResponse(body, content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{_filename("csv")}"'
@@ -116,7 +116,7 @@ def queue_export_csv(request: HttpRequest) -> HttpResponse:
 
 @portal_view
 @require_GET
-def queue_export_xlsx(request: HttpRequest) -> HttpResponse:
+def queue_export_xlsx(request: AuthenticatedRequest) -> HttpResponse:
     body = xlsx_bytes("Review queue", EXPORT_HEADER, _export_rows(request))
     response = HttpResponse(
         body, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"

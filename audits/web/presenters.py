@@ -96,7 +96,8 @@ class CriterionRow:
 
     @property
     def shown_level(self) -> int:
-        return self.override.level if self.override else self.level
+        applied = self.override is not None and self.override.status == "applied"
+        return self.override.level if applied and self.override else self.level
 
     @property
     def level_label(self) -> str:

@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 from django.contrib import messages
-from django.contrib.auth import get_user_model
 from django.core.paginator import Paginator
 from django.db import transaction
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
@@ -15,8 +14,14 @@ from audits import selectors
 from audits.errors import ServiceError
 from audits.services import review, rubrics, submissions
 from audits.services.assessment import assessments_rescore
-from audits.web.common import portal_view
-from audits.web.forms import AssignForm, DecisionForm, OverrideForm, QueueFilterForm
+from audits.web.common import AuthenticatedRequest, act_and_redirect, portal_view
+from audits.web.forms import (
+    AssignForm,
+    DecisionForm,
+    OverrideForm,
+    OverrideResolutionForm,
+    QueueFilterForm,
+)
 from audits.web.submission import render_submission_page
 
 QUEUE_PAGE_SIZE = 50
@@ -38,14 +43,14 @@ QUEUE_COLUMNS = (
 )
 
 
-def queue_filter_form(request: HttpRequest) -> QueueFilterForm:
+def queue_filter_form(request: AuthenticatedRequest) -> QueueFilterForm:
     labs = [(lab.slug, lab.name) for lab in selectors.queue_labs(user=request.user)]
     return QueueFilterForm(request.GET or None, labs=labs)
 
 
 @portal_view
 @require_GET
-def queue(request: HttpRequest) -> HttpResponse:
+def queue(request: AuthenticatedRequest) -> HttpResponse:
     form = queue_filter_form(request)
     filters = form.filters()
     rows = selectors.review_queue(user=request.user, filters=filters)
@@ -86,41 +91,64 @@ def queue(request: HttpRequest) -> HttpResponse:
 
 @portal_view
 @require_POST
-def start_review(request: HttpRequest, reference: str) -> HttpResponse:
+def start_review(request: AuthenticatedRequest, reference: str) -> HttpResponse:
     submission = selectors.submission_get(user=request.user, reference=reference)
-    try:
+
+    def start() -> str:
         submissions.submission_start_review(submission=submission, acting_user=request.user)
-    except ServiceError as error:
-        messages.error(request, error.message)
-    else:
-        messages.success(request, f"{reference} is under review.")
-    return redirect("submission", reference=reference)
+        return f"{reference} is under review."
+
+    return act_and_redirect(request, start, "submission", reference=reference)
 
 
 @portal_view
 @require_POST
-def assign(request: HttpRequest, reference: str) -> HttpResponse:
+def assign(request: AuthenticatedRequest, reference: str) -> HttpResponse:
     submission = selectors.submission_get(user=request.user, reference=reference)
     reviewers = list(selectors.regulator_reviewers(user=request.user))
     form = AssignForm(request.POST, reviewers=reviewers)
     if not form.is_valid():
         messages.error(request, "Choose a reviewer of your regulator.")
         return redirect("submission", reference=reference)
-    reviewer = get_user_model().objects.get(pk=form.cleaned_data["reviewer"])
-    try:
+    reviewer = next(m.user for m in reviewers if m.user_id == form.cleaned_data["reviewer"])
+
+    def assign_reviewer() -> str:
         submissions.submission_assign(
             submission=submission, acting_user=request.user, reviewer=reviewer
         )
-    except ServiceError as error:
-        messages.error(request, error.message)
-    else:
-        messages.success(request, f"{reference} assigned to {reviewer.get_username()}.")
-    return redirect("submission", reference=reference)
+        return f"{reference} assigned to {reviewer.get_username()}."
+
+    return act_and_redirect(request, assign_reviewer, "submission", reference=reference)
 
 
 @portal_view
 @require_POST
-def override(request: HttpRequest, reference: str) -> HttpResponse:
+def override_resolve(request: AuthenticatedRequest, reference: str) -> HttpResponse:
+    """Confirm or drop an override carried from an earlier revision."""
+    submission = selectors.submission_get(user=request.user, reference=reference)
+    form = OverrideResolutionForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Choose to confirm or drop the override, and say why to drop it.")
+        return redirect("submission", reference=reference)
+    criterion, note = form.cleaned_data["criterion"], form.cleaned_data["reason"]
+
+    def resolve() -> str:
+        if form.cleaned_data["resolution"] == "confirm":
+            review.override_confirm(
+                submission=submission, acting_user=request.user, criterion=criterion, reason=note
+            )
+            return f"The override of {criterion} is confirmed for this revision."
+        review.override_drop(
+            submission=submission, acting_user=request.user, criterion=criterion, reason=note
+        )
+        return f"The override of {criterion} is dropped; the automated level stands."
+
+    return act_and_redirect(request, resolve, "submission", reference=reference)
+
+
+@portal_view
+@require_POST
+def override(request: AuthenticatedRequest, reference: str) -> HttpResponse:
     submission = selectors.submission_get(user=request.user, reference=reference)
     form = OverrideForm(request.POST)
     criterion = request.POST.get("criterion", "")
@@ -153,7 +181,7 @@ def override(request: HttpRequest, reference: str) -> HttpResponse:
 
 @portal_view
 @require_POST
-def decide(request: HttpRequest, reference: str) -> HttpResponse:
+def decide(request: AuthenticatedRequest, reference: str) -> HttpResponse:
     submission = selectors.submission_get(user=request.user, reference=reference)
     form = DecisionForm(request.POST)
     if form.is_valid():
@@ -177,7 +205,7 @@ def decide(request: HttpRequest, reference: str) -> HttpResponse:
 
 @portal_view
 @require_GET
-def rubric_list(request: HttpRequest) -> HttpResponse:
+def rubric_list(request: AuthenticatedRequest) -> HttpResponse:
     versions = selectors.rubrics_published(user=request.user)
     return render(
         request, "audits/regulator/rubrics.html", {"rubrics": versions, "section": "rubrics"}
@@ -186,7 +214,7 @@ def rubric_list(request: HttpRequest) -> HttpResponse:
 
 @portal_view
 @require_POST
-def rubric_publish(request: HttpRequest, pk: int) -> HttpResponse:
+def rubric_publish(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     """Put a stored rubric version in force and re-score every filing under it."""
     rubric = selectors.rubrics_published(user=request.user).get(pk=pk)
     try:

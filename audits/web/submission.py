@@ -6,7 +6,7 @@ import io
 from typing import Any
 
 from django.contrib import messages
-from django.http import FileResponse, HttpRequest, HttpResponse
+from django.http import FileResponse, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
@@ -14,11 +14,17 @@ from django.views.decorators.http import require_GET, require_POST
 from audits import selectors
 from audits.errors import ServiceError
 from audits.models import Report, Submission
-from audits.roles import require_membership
+from audits.roles import (
+    is_regulator,
+    is_regulator_admin,
+    may_assign,
+    may_decide,
+    may_work_on_filing,
+)
 from audits.services import review
 from audits.services.files import stored_file_read
 from audits.web import presenters
-from audits.web.common import portal_view
+from audits.web.common import AuthenticatedRequest, portal_view
 from audits.web.forms import (
     AssignForm,
     CommentForm,
@@ -37,6 +43,7 @@ def _uploads(rows: list[Any], kind: str, added: str) -> list[dict[str, Any]]:
     return [
         {
             "row": row,
+            "kind": kind,
             "anchor": f"upload-{kind}-{row.pk}",
             "just_added": added == f"{kind}-{row.pk}",
             "summary": presenters.extracted_summary(getattr(row, "extracted", None)),
@@ -47,13 +54,12 @@ def _uploads(rows: list[Any], kind: str, added: str) -> list[dict[str, Any]]:
 
 
 def submission_context(
-    request: HttpRequest,
+    request: AuthenticatedRequest,
     page: selectors.SubmissionPage,
     *,
     upload_forms: dict[str, Any] | None = None,
     upload_errors: dict[str, list[dict[str, Any]]] | None = None,
 ) -> dict[str, Any]:
-    membership = require_membership(request.user)
     submission = page.submission
     rubric_content = page.rubric.content if page.rubric else None
     facts = page.facts
@@ -84,10 +90,7 @@ def submission_context(
         "evidence": EvidenceForm(),
         **{kind.replace("-", "_"): form for kind, form in (upload_forms or {}).items()},
     }
-    is_regulator = membership.organization.is_regulator
-    may_decide = is_regulator and (
-        membership.is_admin or submission.assigned_to_id == request.user.pk
-    )
+    regulator = is_regulator(request.user)
     context: dict[str, Any] = {
         "page": page,
         "submission": submission,
@@ -107,30 +110,42 @@ def submission_context(
         "upload_errors": {
             kind.replace("-", "_"): errors for kind, errors in (upload_errors or {}).items()
         },
-        "editable": submission.status in EDITABLE and not is_regulator,
+        "editable": submission.is_editable and may_work_on_filing(request.user, submission),
         "reports": page.reports,
         "reports_pending": any(r.status in ("pending", "running") for r in page.reports),
         "reviews": page.reviews,
         "general_comments": comments.get("", []),
         "comment_form": CommentForm(),
-        "section": "queue" if is_regulator else "filings",
+        "section": "queue" if regulator else "filings",
         "diff": page.assessment.diff if page.assessment and page.assessment.diff else None,
         "rescored_from": page.assessment.rescored_from if page.assessment else None,
     }
-    if is_regulator:
-        reviewers = list(selectors.regulator_reviewers(user=request.user))
+    if regulator:
+        reviewing = (
+            may_decide(request.user, submission) and submission.status == Status.UNDER_REVIEW
+        )
+        reviewers = [
+            member
+            for member in selectors.regulator_reviewers(user=request.user)
+            if may_assign(request.user, submission, member.user)
+        ]
         context.update(
             {
-                "may_decide": may_decide and submission.status == Status.UNDER_REVIEW,
-                "may_override": may_decide and submission.status == Status.UNDER_REVIEW,
+                "may_decide": reviewing,
+                "may_override": reviewing,
+                "pending_overrides": [
+                    override
+                    for override in page.overrides.values()
+                    if override.status == override.Status.PENDING
+                ],
                 "assign_form": AssignForm(
-                    reviewers=reviewers
-                    if membership.is_admin
-                    else [m for m in reviewers if m.user_id == request.user.pk],
+                    reviewers=reviewers,
                     initial={"reviewer": submission.assigned_to_id or request.user.pk},
                 ),
-                "may_assign": submission.status
+                "may_assign": bool(reviewers)
+                and submission.status
                 in (Status.SUBMITTED, Status.UNDER_REVIEW, Status.CHANGES_REQUESTED),
+                "may_reassign": is_regulator_admin(request.user),
                 "decision_form": DecisionForm(),
                 "override_form": OverrideForm(),
             }
@@ -139,7 +154,7 @@ def submission_context(
 
 
 def render_submission_page(
-    request: HttpRequest,
+    request: AuthenticatedRequest,
     reference: str,
     *,
     upload_forms: dict[str, Any] | None = None,
@@ -152,10 +167,9 @@ def render_submission_page(
         request, page, upload_forms=upload_forms, upload_errors=upload_errors
     )
     context.update(extra or {})
-    membership = require_membership(request.user)
     template = (
         "audits/regulator/submission.html"
-        if membership.organization.is_regulator
+        if is_regulator(request.user)
         else "audits/lab/submission.html"
     )
     return render(request, template, context, status=status)
@@ -163,13 +177,13 @@ def render_submission_page(
 
 @portal_view
 @require_GET
-def submission_detail(request: HttpRequest, reference: str) -> HttpResponse:
+def submission_detail(request: AuthenticatedRequest, reference: str) -> HttpResponse:
     return render_submission_page(request, reference)
 
 
 @portal_view
 @require_GET
-def reports_panel(request: HttpRequest, reference: str) -> HttpResponse:
+def reports_panel(request: AuthenticatedRequest, reference: str) -> HttpResponse:
     """The reports list, polled by htmx while a report is being rendered."""
     submission, reports = selectors.submission_reports(user=request.user, reference=reference)
     return render(
@@ -185,7 +199,7 @@ def reports_panel(request: HttpRequest, reference: str) -> HttpResponse:
 
 @portal_view
 @require_GET
-def report_download(request: HttpRequest, reference: str, version: int) -> FileResponse:
+def report_download(request: AuthenticatedRequest, reference: str, version: int) -> FileResponse:
     report = selectors.report_get(user=request.user, reference=reference, version=version)
     if report.status != Report.Status.READY or report.pdf is None:
         raise Report.DoesNotExist(f"Report v{version} of {reference} is not ready.")
@@ -199,7 +213,7 @@ def report_download(request: HttpRequest, reference: str, version: int) -> FileR
 
 @portal_view
 @require_GET
-def file_download(request: HttpRequest, reference: str, sha256: str) -> FileResponse:
+def file_download(request: AuthenticatedRequest, reference: str, sha256: str) -> FileResponse:
     stored, name = selectors.submission_file_get(
         user=request.user, reference=reference, sha256=sha256
     )
@@ -216,7 +230,7 @@ def file_download(request: HttpRequest, reference: str, sha256: str) -> FileResp
 
 @portal_view
 @require_POST
-def comment(request: HttpRequest, reference: str) -> HttpResponse:
+def comment(request: AuthenticatedRequest, reference: str) -> HttpResponse:
     submission = selectors.submission_get(user=request.user, reference=reference)
     form = CommentForm(request.POST)
     if not form.is_valid():

@@ -6,6 +6,7 @@ from django.urls import path, reverse_lazy
 from audits.web import (
     accounts,
     lab,
+    metric_aliases,
     organization,
     portfolio,
     regulator,
@@ -57,6 +58,11 @@ lab_urls = [
     path("filings/", lab.filings, name="filings"),
     path("filings/new/", lab.filing_new, name="filing-new"),
     path(f"{REFERENCE}files/<str:kind>/", lab.upload, name="upload"),
+    path(
+        f"{REFERENCE}files/<str:kind>/<int:upload_id>/remove/",
+        lab.upload_remove,
+        name="upload-remove",
+    ),
     path(f"{REFERENCE}form/", lab.filing_form, name="filing-form"),
     path(f"{REFERENCE}form/preview/", lab.filing_preview, name="filing-preview"),
     path(f"{REFERENCE}submit/", lab.submit, name="submit"),
@@ -78,8 +84,13 @@ regulator_urls = [
     path(f"{REFERENCE}review/", regulator.start_review, name="start-review"),
     path(f"{REFERENCE}assign/", regulator.assign, name="assign"),
     path(f"{REFERENCE}override/", regulator.override, name="override"),
+    path(f"{REFERENCE}override/resolve/", regulator.override_resolve, name="override-resolve"),
     path(f"{REFERENCE}decision/", regulator.decide, name="decide"),
     path("rubrics/", regulator.rubric_list, name="rubrics"),
+    path("metric-aliases/", metric_aliases.alias_list, name="metric-aliases"),
+    path(
+        "metric-aliases/<int:pk>/remove/", metric_aliases.alias_remove, name="metric-alias-remove"
+    ),
     path("rubrics/<int:pk>/publish/", regulator.rubric_publish, name="rubric-publish"),
 ]
 

@@ -12,6 +12,7 @@ from tests.api.conftest import key_client
 from tests.conftest import make_draft
 
 pytestmark = pytest.mark.django_db
+DECLARED = {"accuracy_declaration": True}
 URL = "/api/v1/submissions/"
 
 
@@ -89,7 +90,7 @@ def test_diagnostics_upload_reports_extracted_metrics_and_submit_assesses(lab_ke
     assert body["upload"]["kind"] == "diagnostics"
     assert body["upload"]["file"]["sha256"]
 
-    submitted = lab_key.post(f"{URL}{draft.reference}/submit/")
+    submitted = lab_key.post(f"{URL}{draft.reference}/submit/", DECLARED, format="json")
     assert submitted.status_code == 200
     assert submitted.json()["status"] == "submitted"
     assessment = lab_key.get(f"{URL}{draft.reference}/assessment/")
@@ -115,9 +116,11 @@ def test_bad_diagnostics_file_is_a_422_with_its_line(lab_key, lab_member):
 
 def test_submitting_twice_is_a_409_with_allowed_moves(lab_key, lab_member):
     draft = make_draft(lab_member)
-    assert lab_key.post(f"{URL}{draft.reference}/submit/").status_code == 200
+    assert (
+        lab_key.post(f"{URL}{draft.reference}/submit/", DECLARED, format="json").status_code == 200
+    )
 
-    response = lab_key.post(f"{URL}{draft.reference}/submit/")
+    response = lab_key.post(f"{URL}{draft.reference}/submit/", DECLARED, format="json")
 
     assert response.status_code == 409
     error = error_of(response)
@@ -129,7 +132,7 @@ def test_override_requires_a_reason(as_user, lab_member, reviewer):
     draft = make_draft(lab_member)
     client = as_user(reviewer)
     lab = as_user(lab_member)
-    lab.post(f"{URL}{draft.reference}/submit/")
+    lab.post(f"{URL}{draft.reference}/submit/", DECLARED, format="json")
     client.post(f"{URL}{draft.reference}/start-review/")
     criterion = client.get(f"{URL}{draft.reference}/assessment/").json()["result"]["criteria"][0]
 
@@ -157,7 +160,7 @@ def test_override_requires_a_reason(as_user, lab_member, reviewer):
 def test_list_filters_by_status_and_model(lab_key, lab_member):
     make_draft(lab_member, model_name="Atlas")
     submitted = make_draft(lab_member, model_name="Orbit")
-    lab_key.post(f"{URL}{submitted.reference}/submit/")
+    lab_key.post(f"{URL}{submitted.reference}/submit/", DECLARED, format="json")
 
     by_status = lab_key.get(URL, {"status": "submitted"}).json()
     by_model = lab_key.get(URL, {"model": "Atlas"}).json()
@@ -191,7 +194,7 @@ def test_fast_list_rows_match_the_documented_serializer(lab_key, lab_member, rev
     from audits.api.serializers import SubmissionSerializer, submission_rows
 
     draft = make_draft(lab_member)
-    lab_key.post(f"{URL}{draft.reference}/submit/")
+    lab_key.post(f"{URL}{draft.reference}/submit/", DECLARED, format="json")
     make_draft(lab_member, model_name="Orbit")
     rows = list(selectors.submissions_listed(user=lab_member))
 

@@ -13,7 +13,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db.models import Max
 from django.urls import reverse
 
-from audits.models import Assessment, Report
+from audits.models import Assessment, Evidence, Override, Report
 from audits.services.api_keys import api_key_create
 from audits.services.assessment import assessment_run
 from audits.services.files import stored_file_put
@@ -69,6 +69,38 @@ def report_of_submitted(world: World, actor: str, ownership: str) -> dict[str, A
         sha256=pdf.sha256,
     )
     return {"reference": submission.reference, "version": version}
+
+
+def upload_being_worked_on(world: World, actor: str, ownership: str) -> dict[str, Any]:
+    """An evidence file attached to the revision a lab answers a change request with."""
+    submission = world.target_submission(actor, ownership, "changes_requested")
+    upload = Evidence.objects.create(
+        submission=submission,
+        revision=submission.working_revision,
+        stored_file=stored_file_put(name="study.md", content=b"# Probe study\n"),
+        file_name="study.md",
+        uploaded_by=submission.created_by,
+    )
+    return {"reference": submission.reference, "kind": "evidence", "upload_id": upload.pk}
+
+
+def pending_override(world: World, actor: str, ownership: str) -> dict[str, Any]:
+    """A filing under review with an override carried from revision 1, waiting."""
+    submission = world.target_submission(actor, ownership, "under_review")
+    assessment = submission.current_assessment or assessment_run(submission=submission)
+    criterion = assessment.result["criteria"][0]
+    Override.objects.create(
+        assessment=assessment,
+        criterion=criterion["id"],
+        automated_level=criterion["level"],
+        level=0,
+        reason="Probe study shows otherwise.",
+        author=submission.created_by,
+        status=Override.Status.PENDING,
+        origin_revision=1,
+        status_note="facts changed",
+    )
+    return {"reference": submission.reference, "criterion": criterion["id"]}
 
 
 def key_of(world: World, actor: str, ownership: str) -> dict[str, Any]:
@@ -144,7 +176,14 @@ ENTRIES = [
         target=submission_in("changes_requested"),
         body=upload("study.md", b"# Probe study\n", description="probes"),
     ),
-    Entry(NS + "submit", "post", allowed=LAB_WRITERS, target=submission_in("changes_requested")),
+    Entry(
+        NS + "submit",
+        "post",
+        allowed=LAB_WRITERS,
+        target=submission_in("changes_requested"),
+        body=json_body(accuracy_declaration=True),
+    ),
+    Entry(NS + "upload-remove", "delete", allowed=LAB_WRITERS, target=upload_being_worked_on),
     Entry(NS + "start-review", "post", allowed=REGULATORS, target=submission_in("submitted")),
     Entry(
         NS + "assign",
@@ -188,6 +227,20 @@ ENTRIES = [
         allowed=DECIDERS,
         target=submission_in("under_review"),
         body=override_body,
+    ),
+    Entry(
+        NS + "override-confirm",
+        "post",
+        allowed=DECIDERS,
+        target=pending_override,
+        body=json_body(reason=""),
+    ),
+    Entry(
+        NS + "override-drop",
+        "post",
+        allowed=DECIDERS,
+        target=pending_override,
+        body=json_body(reason="The new horizon explains it."),
     ),
     Entry(NS + "assessment", "get", target=submission_in("submitted")),
     Entry(NS + "assessments", "get", target=submission_in("submitted")),

@@ -9,13 +9,17 @@ from tests.conftest import make_draft
 @pytest.fixture
 def filings(draft, lab_member, other_lab_member):
     submitted = submission_submit(
-        submission=make_draft(lab_member, "Atlas", "3"), acting_user=lab_member
+        submission=make_draft(lab_member, "Atlas", "3"),
+        acting_user=lab_member,
+        accuracy_declared=True,
     )
     other_draft = submission_create(
         acting_user=other_lab_member, model_name="Orion", model_version="1"
     )
     other_submitted = submission_submit(
-        submission=make_draft(other_lab_member, "Orion", "2"), acting_user=other_lab_member
+        submission=make_draft(other_lab_member, "Orion", "2"),
+        acting_user=other_lab_member,
+        accuracy_declared=True,
     )
     return {
         "draft": draft,

@@ -114,7 +114,11 @@ class World:
         submission = make_draft(filer)
         steps: dict[str, list[Callable[[Submission], Submission]]] = {
             "draft": [],
-            "submitted": [lambda s: lifecycle.submission_submit(submission=s, acting_user=filer)],
+            "submitted": [
+                lambda s: lifecycle.submission_submit(
+                    submission=s, acting_user=filer, accuracy_declared=True
+                )
+            ],
         }
         steps["under_review"] = [
             *steps["submitted"],

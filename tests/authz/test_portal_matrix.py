@@ -2,8 +2,8 @@
 
 A URL added to audits/web/urls.py without an entry here fails
 `test_every_portal_url_is_in_the_matrix`.
-For the portal, "allowed" means the request passed authorization: any response but a login
-redirect, 403 or 404 (a form error or a refused state transition is past the check).
+For the portal, as for the API, "allowed" means a 2xx or 3xx answer other than a redirect to
+the sign-in page: every entry's request is one the role may make successfully.
 """
 
 from __future__ import annotations
@@ -15,7 +15,16 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.urls import reverse
 
-from audits.models import Membership, ModelCard, Report, Rubric
+from audits.models import (
+    Evidence,
+    Membership,
+    MetricAlias,
+    ModelCard,
+    Override,
+    Report,
+    Rubric,
+    Submission,
+)
 from audits.services.api_keys import api_key_create
 from audits.services.files import stored_file_put
 from tests.authz.matrix import (
@@ -58,8 +67,6 @@ def with_file(world: World, actor: str, ownership: str) -> dict[str, Any]:
 
 def with_report(world: World, actor: str, ownership: str) -> dict[str, Any]:
     kwargs = submission_in("submitted")(world, actor, ownership)
-    from audits.models import Submission
-
     submission = Submission.objects.get(reference=kwargs["reference"])
     if submission.status == "draft":
         return {**kwargs, "version": 1}  # a regulator's "other": a draft it cannot see
@@ -82,6 +89,43 @@ def with_report(world: World, actor: str, ownership: str) -> dict[str, Any]:
 
 def upload_kind(world: World, actor: str, ownership: str) -> dict[str, Any]:
     return {**submission_in("draft")(world, actor, ownership), "kind": "evidence"}
+
+
+def upload_being_worked_on(world: World, actor: str, ownership: str) -> dict[str, Any]:
+    """An evidence file of a draft (for a regulator: of a filing it may see)."""
+    kwargs = submission_in("draft", "changes_requested")(world, actor, ownership)
+    submission = Submission.objects.get(reference=kwargs["reference"])
+    upload = Evidence.objects.create(
+        submission=submission,
+        revision=submission.working_revision,
+        stored_file=stored_file_put(name="study.md", content=b"# A study\n"),
+        file_name="study.md",
+        uploaded_by=submission.created_by,
+    )
+    return {**kwargs, "kind": "evidence", "upload_id": upload.pk}
+
+
+def pending_override(world: World, actor: str, ownership: str) -> dict[str, Any]:
+    kwargs = submission_in("under_review")(world, actor, ownership)
+    submission = Submission.objects.get(reference=kwargs["reference"])
+    assessment = submission.current_assessment
+    if assessment is not None:
+        Override.objects.create(
+            assessment=assessment,
+            criterion="E1",
+            automated_level=0,
+            level=3,
+            reason="Matrix check.",
+            author=world.users["reviewer"],
+            status=Override.Status.PENDING,
+            origin_revision=1,
+        )
+    return kwargs
+
+
+def metric_alias(world: World, actor: str, ownership: str) -> dict[str, Any]:
+    alias = MetricAlias.objects.create(pattern="lm_eval:matrix/acc", metric="reward_hacking.rate")
+    return {"pk": alias.pk}
 
 
 def own_member(world: World, actor: str, ownership: str) -> dict[str, Any]:
@@ -136,7 +180,15 @@ ENTRIES = [
     Entry("filing-form", "get", LAB, target=submission_in("draft")),
     Entry("filing-preview", "post", LAB, target=submission_in("draft")),
     # A regulator's own case is a filing it may see that could be resubmitted.
-    Entry("submit", "post", LAB, target=submission_in("draft", "changes_requested")),
+    Entry("submit", "get", LAB, target=submission_in("draft", "changes_requested")),
+    Entry(
+        "submit",
+        "post",
+        LAB,
+        target=submission_in("draft", "changes_requested"),
+        body=body({"accuracy_declaration": "on"}),
+    ),
+    Entry("upload-remove", "post", LAB, target=upload_being_worked_on),
     # One filing, for its lab and for regulators
     Entry("submission", "get", SIGNED_IN, target=submission_in("draft")),
     Entry("reports", "get", SIGNED_IN, target=submission_in("draft")),
@@ -147,8 +199,8 @@ ENTRIES = [
     ),
     # Regulators
     Entry("queue", "get", REGULATORS),
-    Entry("queue-export-csv", "get", frozenset({"regulator_admin"})),
-    Entry("queue-export-xlsx", "get", frozenset({"regulator_admin"})),
+    Entry("queue-export-csv", "get", REGULATORS),
+    Entry("queue-export-xlsx", "get", REGULATORS),
     Entry("portfolio", "get", frozenset({"regulator_admin"})),
     Entry("start-review", "post", REGULATORS, target=submission_in("submitted")),
     Entry(
@@ -172,7 +224,28 @@ ENTRIES = [
         target=submission_in("under_review"),
         body=body({"decision": "request_changes", "rationale": "Matrix check."}),
     ),
+    Entry(
+        "override-resolve",
+        "post",
+        DECIDERS,
+        target=pending_override,
+        body=body({"criterion": "E1", "resolution": "confirm", "reason": ""}),
+    ),
     Entry("rubrics", "get", SIGNED_IN),
+    Entry("metric-aliases", "get", frozenset({"regulator_admin"})),
+    Entry(
+        "metric-aliases",
+        "post",
+        frozenset({"regulator_admin"}),
+        body=body({"pattern": "lm_eval:matrix_task/acc", "metric": "reward_hacking.rate"}),
+    ),
+    Entry(
+        "metric-alias-remove",
+        "post",
+        frozenset({"regulator_admin"}),
+        target=metric_alias,
+        tenanted=False,
+    ),
     Entry("rubric-publish", "post", frozenset({"regulator_admin"}), target=rubric, tenanted=False),
     # Admins of an organization
     Entry("members", "get", ADMINS),
@@ -198,7 +271,7 @@ def test_every_portal_url_is_in_the_matrix():
 
 
 def _allowed(response: Any, route: str) -> bool:
-    if response.status_code in (401, 403, 404):
+    if not 200 <= response.status_code < 400:
         return False
     if route == "logout":
         return True

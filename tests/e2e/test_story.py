@@ -42,6 +42,15 @@ def _override(page: Page, criterion: str, level: str, reason: str) -> None:
     expect(page.locator(".message-success")).to_contain_text(f"{criterion} overridden")
 
 
+def _submit(page: Page, button: str) -> None:
+    """From the filing page: the summary of what is submitted, the declaration, submit."""
+    page.get_by_role("link", name=button).click()
+    expect(page.get_by_role("heading", name="Declaration", exact=True)).to_be_visible()
+    expect(page.locator(".declaration")).to_contain_text("I declare that the facts")
+    page.get_by_label("I make this declaration").check()
+    page.locator("form").filter(has=page.locator(".declaration")).get_by_role("button").click()
+
+
 def _decide(page: Page, decision: str, rationale: str) -> None:
     decision_card = page.locator("#decision")
     decision_card.get_by_label(decision).check()
@@ -86,7 +95,7 @@ def test_a_filing_from_draft_to_final_report(portal, page: Page, screenshots):
     assert page.locator("script:text('this must never run')").count() == 0
     _screenshot(page, screenshots / "lab-filing.png")
 
-    page.get_by_role("button", name="Submit to the regulator").click()
+    _submit(page, "Submit to the regulator")
     expect(page.locator(".message-success")).to_contain_text("Submitted")
     expect(page.locator(".subtitle .status")).to_have_text("Submitted")
     sign_out(page)
@@ -97,7 +106,7 @@ def test_a_filing_from_draft_to_final_report(portal, page: Page, screenshots):
     page.get_by_role("link", name=reference).click()
     page.get_by_role("button", name="Start review").click()
     expect(page.locator(".subtitle .status")).to_have_text("Under review")
-    _override(page, "E1", "3", "Task breadth is understated in the card; see the probe study.")
+    _override(page, "E1", "3", OVERRIDE_REASON)
     _decide(page, "Request changes", "Supply planning probe and backdoor persistence results.")
     expect(page.locator(".subtitle .status")).to_have_text("Changes requested")
     sign_out(page)
@@ -111,18 +120,20 @@ def test_a_filing_from_draft_to_final_report(portal, page: Page, screenshots):
     )
     page.get_by_role("button", name="Upload diagnostics").click()
     expect(page.locator(".message-success")).to_contain_text("3 diagnostics")
-    page.get_by_role("button", name="Resubmit as revision 2").click()
+    _submit(page, "Resubmit as revision 2")
     expect(page.locator(".message-success")).to_contain_text("Revision 2 resubmitted")
     sign_out(page)
 
-    # --- The regulator accepts; the override stands on the new revision. --------------------
+    # --- The regulator accepts; the override was carried to the new revision by itself. ------
     sign_in(page, portal, "rita")
     page.goto(f"{portal.url}/submissions/{reference}/")
     page.get_by_role("button", name="Start review").click()
-    _override(page, "E1", "3", OVERRIDE_REASON)
     override_row = page.locator("#criterion-E1")
     expect(override_row.locator(".override-note")).to_contain_text(OVERRIDE_REASON)
+    expect(override_row.locator(".override-note")).to_contain_text("on revision 1")
+    expect(override_row.locator(".flag-info")).to_contain_text("carried from revision 1")
     expect(override_row.locator(".level-struck")).to_be_visible()  # the automated level
+    expect(page.locator("#pending-overrides")).to_have_count(0)
     _screenshot(page, screenshots / "regulator-submission.png")
     _decide(page, "Accept", "Risk is moderate and disclosed; probe study on file.")
     expect(page.locator(".subtitle .status")).to_have_text("Accepted")

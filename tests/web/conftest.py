@@ -14,5 +14,7 @@ def client_for(user) -> Client:
 @pytest.fixture
 def under_review(lab_member, reviewer):
     submission = make_draft(lab_member, "Atlas", "9")
-    submission = lifecycle.submission_submit(submission=submission, acting_user=lab_member)
+    submission = lifecycle.submission_submit(
+        submission=submission, acting_user=lab_member, accuracy_declared=True
+    )
     return lifecycle.submission_start_review(submission=submission, acting_user=reviewer)

@@ -7,7 +7,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from audits.intake.filing import filing_schema, schema_leaf_paths
-from audits.models import DiagnosticUpload, Evidence, ModelCard, Submission
+from audits.models import AuditEvent, DiagnosticUpload, Evidence, ModelCard, Submission
 from audits.services import submissions as lifecycle
 from tests.conftest import make_draft
 from tests.web.conftest import client_for
@@ -41,7 +41,9 @@ def test_the_dashboard_costs_the_same_queries_for_many_filings(
 ):
     for version in range(6):
         lifecycle.submission_submit(
-            submission=make_draft(lab_member, "Atlas", str(version)), acting_user=lab_member
+            submission=make_draft(lab_member, "Atlas", str(version)),
+            acting_user=lab_member,
+            accuracy_declared=True,
         )
     client = client_for(lab_member)
     with django_assert_max_num_queries(8):
@@ -81,7 +83,9 @@ def test_the_card_narrative_is_shown_without_its_html(lab_member, reviewer):
     submission = make_draft(lab_member, "Aurora", "1.0")
     client = client_for(lab_member)
     _upload(client, submission, "model-card", E2E_DATA / "aurora-README.md")
-    lifecycle.submission_submit(submission=submission, acting_user=lab_member)
+    lifecycle.submission_submit(
+        submission=submission, acting_user=lab_member, accuracy_declared=True
+    )
     page = client_for(reviewer).get(reverse("submission", args=[submission.reference]))
     html = page.content.decode()
     assert "<strong>multi-step literature reviews</strong>" in html
@@ -195,10 +199,24 @@ def test_submit_and_answer_a_change_request(lab_member, under_review, reviewer):
     page = client.get(reverse("submission", args=[under_review.reference])).content.decode()
     assert "Add SAD results." in page and "Resubmit as revision 2" in page
     _upload(client, under_review, "diagnostics", E2E_DATA / "aurora-diagnostics.csv")
-    response = client.post(reverse("submit", args=[under_review.reference]))
+    url = reverse("submit", args=[under_review.reference])
+    summary = client.get(url).content.decode()
+    assert "Resubmit as revision 2" in summary and "Coverage" in summary
+    assert "I declare that the facts, diagnostics and evidence" in summary
+    # Without the declaration nothing is submitted.
+    refused = client.post(url)
+    assert refused.status_code == 400
+    assert "Tick the declaration to submit." in refused.content.decode()
+    under_review.refresh_from_db()
+    assert under_review.status == "changes_requested"
+    response = client.post(url, {"accuracy_declaration": "on"})
     assert response.status_code == 302
     under_review.refresh_from_db()
     assert (under_review.status, under_review.revision) == ("submitted", 2)
+    revision = under_review.revisions.get(number=2)
+    assert revision.declaration.startswith("I declare that the facts")
+    event = AuditEvent.objects.filter(action="submission.submit").last()
+    assert event.payload["declaration"] == revision.declaration
 
 
 def test_files_cannot_be_added_while_under_review(lab_member, under_review):

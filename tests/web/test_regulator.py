@@ -18,7 +18,9 @@ pytestmark = pytest.mark.django_db
 
 
 def _filed(user, name, version="1"):
-    return lifecycle.submission_submit(submission=make_draft(user, name, version), acting_user=user)
+    return lifecycle.submission_submit(
+        submission=make_draft(user, name, version), acting_user=user, accuracy_declared=True
+    )
 
 
 def test_the_queue_never_shows_drafts(lab_member, reviewer):

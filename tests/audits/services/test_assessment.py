@@ -6,14 +6,10 @@ import yaml
 from audits.errors import ServiceError
 from audits.models import Assessment, AuditEvent, Rubric
 from audits.rubric import RUBRICS_DIRECTORY
-from audits.services.assessment import assessment_latest, assessment_run, assessments_rescore
+from audits.selectors import rubric_in_force
+from audits.services.assessment import assessment_run, assessments_rescore
 from audits.services.intake import model_card_attach
-from audits.services.rubrics import (
-    rubric_by_reference,
-    rubric_in_force,
-    rubric_publish,
-    rubrics_load,
-)
+from audits.services.rubrics import rubric_by_reference, rubric_publish, rubrics_load
 from audits.services.submissions import submission_create, submission_submit
 
 DEMO = Path(__file__).resolve().parents[3] / "audits" / "fixtures" / "demo"
@@ -40,8 +36,10 @@ def test_migrations_store_the_shipped_rubric_in_force(db):
 
 
 def test_submitting_assesses_the_revision(coding_agent, lab_member):
-    submission = submission_submit(submission=coding_agent, acting_user=lab_member)
-    assessment = assessment_latest(submission)
+    submission = submission_submit(
+        submission=coding_agent, acting_user=lab_member, accuracy_declared=True
+    )
+    assessment = submission.current_assessment
     assert assessment is not None
     assert (assessment.overall_score, assessment.tier, assessment.coverage) == (
         40.81,
@@ -57,8 +55,10 @@ def test_submitting_assesses_the_revision(coding_agent, lab_member):
 
 
 def test_a_stored_assessment_can_be_recomputed(coding_agent, lab_member):
-    submission = submission_submit(submission=coding_agent, acting_user=lab_member)
-    first = assessment_latest(submission)
+    submission = submission_submit(
+        submission=coding_agent, acting_user=lab_member, accuracy_declared=True
+    )
+    first = submission.current_assessment
     again = assessment_run(submission=submission)
     assert again.pk != first.pk
     assert again.result == first.result
@@ -67,7 +67,7 @@ def test_a_stored_assessment_can_be_recomputed(coding_agent, lab_member):
 def test_rescoring_under_a_new_version_keeps_the_diff(
     coding_agent, lab_member, tmp_path, regulator_admin
 ):
-    submission_submit(submission=coding_agent, acting_user=lab_member)
+    submission_submit(submission=coding_agent, acting_user=lab_member, accuracy_declared=True)
     content = yaml.safe_load(
         next(RUBRICS_DIRECTORY.glob("mesa-optimization-1.0.0.yaml")).read_text()
     )

@@ -17,12 +17,12 @@ from audits.services.submissions import (
 
 @pytest.fixture
 def chain(draft, lab_member, reviewer):
-    submission = submission_submit(submission=draft, acting_user=lab_member)
+    submission = submission_submit(submission=draft, acting_user=lab_member, accuracy_declared=True)
     submission = submission_start_review(submission=submission, acting_user=reviewer)
     submission = submission_request_changes(
         submission=submission, acting_user=reviewer, rationale="More"
     )
-    submission_submit(submission=submission, acting_user=lab_member)
+    submission_submit(submission=submission, acting_user=lab_member, accuracy_declared=True)
     events = list(AuditEvent.objects.order_by("sequence"))
     assert len(events) >= 8  # rubric load, filing, attach, submit, assessment, review...
     return events

@@ -122,7 +122,7 @@ def test_uploads_are_for_the_lab_and_only_while_editable(
                 submission=hearth, acting_user=outsider, file_name="f.yaml", content=FILING
             )
     model_card_attach(submission=hearth, acting_user=lab_member, file_name="f.yaml", content=FILING)
-    submitted = submission_submit(submission=hearth, acting_user=lab_member)
+    submitted = submission_submit(submission=hearth, acting_user=lab_member, accuracy_declared=True)
     with pytest.raises(TransitionRefused, match="is submitted"):
         diagnostics_attach(
             submission=submitted, acting_user=lab_member, file_name="d.csv", content=DIAGNOSTICS
@@ -132,7 +132,9 @@ def test_uploads_are_for_the_lab_and_only_while_editable(
 def test_answering_a_change_request_adds_files_to_the_next_revision(hearth, lab_member, reviewer):
     model_card_attach(submission=hearth, acting_user=lab_member, file_name="f.yaml", content=FILING)
     submission = submission_start_review(
-        submission=submission_submit(submission=hearth, acting_user=lab_member),
+        submission=submission_submit(
+            submission=hearth, acting_user=lab_member, accuracy_declared=True
+        ),
         acting_user=reviewer,
     )
     submission = submission_request_changes(
@@ -172,26 +174,48 @@ def test_oversized_files_are_refused(hearth, lab_member, settings):
     assert not Evidence.objects.exists()
 
 
-def test_the_submission_record_supplies_name_and_version_only_when_no_file_does(hearth, lab_member):
+def test_what_was_typed_in_the_portal_is_a_fact_until_a_file_says_otherwise(hearth, lab_member):
     facts = facts_build(submission=hearth)
     assert facts.document["model"] == {"name": "Hearth", "version": "1.3"}
-    assert facts.provenance["model.name"]["file"] == "submission record"
+    assert facts.provenance["model.name"]["file"] == "entered in the portal by lab-member"
     filing_document_attach(
         submission=hearth,
         acting_user=lab_member,
         document={
             "filing_schema": "govportal/filing/1",
-            "model": {"name": "Hearth", "version": "1.3.1", "developer": "X"},
+            "model": {"name": "Hearth", "version": "1.3.1", "developer": "Example Lab"},
         },
     )
     facts = facts_build(submission=hearth)
     assert facts.document["model"]["version"] == "1.3.1"
     assert facts.provenance["model.version"]["file"] == "filing.json"
+    # The file wins, but the difference is a warning the regulator sees.
+    messages = [warning["message"] for warning in facts.warnings]
+    assert any(
+        "model.version is '1.3.1' in filing.json" in m and "'1.3' was entered" in m
+        for m in messages
+    ), messages
+
+
+def test_a_developer_other_than_the_filing_lab_is_a_warning(hearth, lab_member):
+    filing_document_attach(
+        submission=hearth,
+        acting_user=lab_member,
+        document={
+            "filing_schema": "govportal/filing/1",
+            "model": {"name": "Hearth", "version": "1.3", "developer": "Someone Else Inc"},
+        },
+    )
+    facts = facts_build(submission=hearth)
+    warning = next(w for w in facts.warnings if w.get("field") == "model.developer")
+    assert "'Someone Else Inc'" in warning["message"]
+    assert "not the filing lab, Example Lab" in warning["message"]
+    assert warning["file"] == "entered in the portal by lab-member"
 
 
 def test_submitting_needs_the_developer(hearth, lab_member):
     with pytest.raises(ServiceError, match=r"model\.developer"):
-        submission_submit(submission=hearth, acting_user=lab_member)
+        submission_submit(submission=hearth, acting_user=lab_member, accuracy_declared=True)
     hearth.refresh_from_db()
     assert hearth.status == "draft"
 

@@ -192,12 +192,16 @@ def test_submit_during_a_broker_outage_answers_success_and_its_retry_replays(
     client = key_client(lab)
     url = f"/api/v1/submissions/{draft.reference}/submit/"
     with django_capture_on_commit_callbacks(execute=True):
-        first = client.post(url, HTTP_IDEMPOTENCY_KEY="submit-once")
+        first = client.post(
+            url, {"accuracy_declaration": True}, format="json", HTTP_IDEMPOTENCY_KEY="submit-once"
+        )
     assert first.status_code == 200, first.content
     assert first.json()["status"] == "submitted"
     waiting = OutboxMessage.objects.get(task="audits.report_render")
     assert waiting.sent_at is None and waiting.last_error
 
-    retry = client.post(url, HTTP_IDEMPOTENCY_KEY="submit-once")
+    retry = client.post(
+        url, {"accuracy_declaration": True}, format="json", HTTP_IDEMPOTENCY_KEY="submit-once"
+    )
     assert retry.status_code == 200
     assert retry.json() == first.json()

@@ -5,9 +5,9 @@ import pytest
 
 from audits.errors import NotPermitted, ServiceError
 from audits.models import AuditEvent, Override
+from audits.selectors import assessment_reviewed
 from audits.services.intake import filing_document_attach
 from audits.services.review import (
-    assessment_reviewed,
     criterion_override,
     override_confirm,
     override_drop,
@@ -29,7 +29,7 @@ def _criterion(assessment, criterion_id):
 @pytest.fixture
 def overridden_then_returned(draft, lab_member, reviewer):
     """Revision 1 under review with D1 overridden to 3, then sent back for changes."""
-    submission = submission_submit(submission=draft, acting_user=lab_member)
+    submission = submission_submit(submission=draft, acting_user=lab_member, accuracy_declared=True)
     submission = submission_start_review(submission=submission, acting_user=reviewer)
     criterion_override(
         submission=submission,
@@ -46,7 +46,9 @@ def overridden_then_returned(draft, lab_member, reviewer):
 def _resubmit(submission, lab_member, reviewer, document=None):
     if document is not None:
         filing_document_attach(submission=submission, acting_user=lab_member, document=document)
-    submission = submission_submit(submission=submission, acting_user=lab_member)
+    submission = submission_submit(
+        submission=submission, acting_user=lab_member, accuracy_declared=True
+    )
     submission = submission_start_review(submission=submission, acting_user=reviewer)
     submission.refresh_from_db()
     return submission

@@ -2,19 +2,19 @@ import pytest
 
 from audits.errors import NotPermitted, ServiceError, TransitionRefused
 from audits.models import AuditEvent, Override
-from audits.services.assessment import assessment_latest
-from audits.services.review import assessment_reviewed, comment_add, criterion_override
+from audits.selectors import assessment_reviewed
+from audits.services.review import comment_add, criterion_override
 from audits.services.submissions import submission_start_review, submission_submit
 
 
 @pytest.fixture
 def under_review(draft, lab_member, reviewer):
-    submitted = submission_submit(submission=draft, acting_user=lab_member)
+    submitted = submission_submit(submission=draft, acting_user=lab_member, accuracy_declared=True)
     return submission_start_review(submission=submitted, acting_user=reviewer)
 
 
 def test_an_override_keeps_the_automated_level_and_rescores(under_review, reviewer):
-    assessment = assessment_latest(under_review)
+    assessment = under_review.current_assessment
     automated = next(c for c in assessment.result["criteria"] if c["id"] == "E1")
     override = criterion_override(
         submission=under_review, acting_user=reviewer, criterion="E1", level=3, reason="Probe study"
@@ -33,7 +33,7 @@ def test_an_override_keeps_the_automated_level_and_rescores(under_review, review
 
 
 def test_without_overrides_the_stored_result_stands(under_review):
-    assessment = assessment_latest(under_review)
+    assessment = under_review.current_assessment
     assert assessment_reviewed(assessment) == assessment.result
 
 
@@ -72,7 +72,7 @@ def test_only_the_assigned_reviewer_or_an_admin_overrides(
 
 
 def test_overrides_only_under_review(draft, lab_member, regulator_admin):
-    submitted = submission_submit(submission=draft, acting_user=lab_member)
+    submitted = submission_submit(submission=draft, acting_user=lab_member, accuracy_declared=True)
     with pytest.raises(TransitionRefused, match="under review"):
         criterion_override(
             submission=submitted, acting_user=regulator_admin, criterion="E1", level=1, reason="x"

@@ -33,7 +33,7 @@ def test_regulators_cannot_open_filings(reviewer):
 
 
 def test_the_whole_lifecycle_with_a_resubmission(draft, lab_member, reviewer):
-    submission = submission_submit(submission=draft, acting_user=lab_member)
+    submission = submission_submit(submission=draft, acting_user=lab_member, accuracy_declared=True)
     assert (submission.status, submission.revision) == (Status.SUBMITTED, 1)
     submission = submission_start_review(submission=submission, acting_user=reviewer)
     assert submission.status == Status.UNDER_REVIEW
@@ -42,7 +42,9 @@ def test_the_whole_lifecycle_with_a_resubmission(draft, lab_member, reviewer):
         submission=submission, acting_user=reviewer, rationale="More evals"
     )
     assert submission.status == Status.CHANGES_REQUESTED
-    submission = submission_submit(submission=submission, acting_user=lab_member)
+    submission = submission_submit(
+        submission=submission, acting_user=lab_member, accuracy_declared=True
+    )
     assert (submission.status, submission.revision) == (Status.SUBMITTED, 2)
     assert submission.current_assessment.revision == 2
     submission = submission_start_review(submission=submission, acting_user=reviewer)
@@ -106,7 +108,9 @@ def test_every_other_transition_is_refused_naming_state_and_next_ones(
     draft.refresh_from_db()
     actor = lab_member if target == Status.SUBMITTED else regulator_admin
     calls = {
-        Status.SUBMITTED: lambda: submission_submit(submission=draft, acting_user=actor),
+        Status.SUBMITTED: lambda: submission_submit(
+            submission=draft, acting_user=actor, accuracy_declared=True
+        ),
         Status.UNDER_REVIEW: lambda: submission_start_review(submission=draft, acting_user=actor),
         Status.CHANGES_REQUESTED: lambda: submission_request_changes(
             submission=draft, acting_user=actor, rationale="x"
@@ -140,17 +144,20 @@ def test_nothing_leads_back_to_draft():
 def test_only_members_of_the_filing_lab_submit(draft, other_lab_member, reviewer, regulator_admin):
     for outsider in (other_lab_member, reviewer, regulator_admin):
         with pytest.raises(NotPermitted):
-            submission_submit(submission=draft, acting_user=outsider)
+            submission_submit(submission=draft, acting_user=outsider, accuracy_declared=True)
     draft.refresh_from_db()
     assert draft.status == Status.DRAFT
 
 
 def test_lab_admins_submit_too(draft, lab_admin):
-    assert submission_submit(submission=draft, acting_user=lab_admin).status == Status.SUBMITTED
+    assert (
+        submission_submit(submission=draft, acting_user=lab_admin, accuracy_declared=True).status
+        == Status.SUBMITTED
+    )
 
 
 def test_labs_cannot_review_or_decide(draft, lab_member, lab_admin):
-    submission = submission_submit(submission=draft, acting_user=lab_member)
+    submission = submission_submit(submission=draft, acting_user=lab_member, accuracy_declared=True)
     for lab_user in (lab_member, lab_admin):
         with pytest.raises(NotPermitted):
             submission_start_review(submission=submission, acting_user=lab_user)
@@ -159,7 +166,7 @@ def test_labs_cannot_review_or_decide(draft, lab_member, lab_admin):
 def test_only_the_assigned_reviewer_or_an_admin_decides(
     draft, lab_member, reviewer, second_reviewer, regulator_admin
 ):
-    submission = submission_submit(submission=draft, acting_user=lab_member)
+    submission = submission_submit(submission=draft, acting_user=lab_member, accuracy_declared=True)
     submission = submission_start_review(submission=submission, acting_user=reviewer)
     with pytest.raises(NotPermitted, match="assigned"):
         submission_accept(submission=submission, acting_user=second_reviewer, rationale="ok")
@@ -171,7 +178,10 @@ def test_only_the_assigned_reviewer_or_an_admin_decides(
 
 def test_a_decision_needs_a_rationale(draft, lab_member, reviewer):
     submission = submission_start_review(
-        submission=submission_submit(submission=draft, acting_user=lab_member), acting_user=reviewer
+        submission=submission_submit(
+            submission=draft, acting_user=lab_member, accuracy_declared=True
+        ),
+        acting_user=reviewer,
     )
     with pytest.raises(ServiceError, match="rationale"):
         submission_accept(submission=submission, acting_user=reviewer, rationale="  ")
@@ -181,7 +191,7 @@ def test_a_decision_needs_a_rationale(draft, lab_member, reviewer):
 
 
 def test_assignment_rules(draft, lab_member, reviewer, second_reviewer, regulator_admin):
-    submission = submission_submit(submission=draft, acting_user=lab_member)
+    submission = submission_submit(submission=draft, acting_user=lab_member, accuracy_declared=True)
     with pytest.raises(NotPermitted):
         submission_assign(submission=submission, acting_user=reviewer, reviewer=second_reviewer)
     assert (
