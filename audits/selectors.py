@@ -235,11 +235,19 @@ def submission_get(*, user: AnyUser, reference: str) -> Submission:
 
 
 def audit_events_for_submission(*, user: AnyUser, submission: Submission) -> QuerySet[AuditEvent]:
-    # Visibility follows the submission: whoever may see it may see its history.
-    submission_get(user=user, reference=submission.reference)
-    return AuditEvent.objects.filter(
-        object_type="submission", object_id=submission.reference
-    ).select_related("actor")
+    """A filing's history as `user` may read it: whoever may see the filing sees its events,
+    but a regulator not the lab's work on an answer not yet sent."""
+    submission = submission_get(user=user, reference=submission.reference)
+    return _history(submission, revision_visible_to(user, submission))
+
+
+def _history(submission: Submission, revision: int) -> QuerySet[AuditEvent]:
+    return (
+        AuditEvent.objects.filter(object_type="submission", object_id=submission.reference)
+        .exclude(payload__revision__gt=revision)
+        .select_related("actor")
+        .order_by("sequence")
+    )
 
 
 # --- The portal's reads -------------------------------------------------------------------
@@ -425,11 +433,7 @@ def submission_page(*, user: AnyUser, reference: str) -> SubmissionPage:
         reports=list(
             Report.objects.filter(submission=submission).select_related("pdf").order_by("-version")
         ),
-        events=list(
-            AuditEvent.objects.filter(
-                object_type="submission", object_id=submission.reference
-            ).order_by("sequence")
-        ),
+        events=list(_history(submission, revision)),
     )
 
 

@@ -390,3 +390,52 @@ def test_docs_are_served_without_a_cdn(api):
     page = api.get("/api/v1/docs/").content.decode()
     assert "swagger-ui" in page
     assert "cdn." not in page and "unpkg" not in page
+
+
+def test_a_body_nested_fifty_thousand_levels_deep_is_a_located_400(lab_key):
+    body = "[" * 50_000 + "]" * 50_000
+    response = lab_key.post(URL, body, content_type="application/json")
+    assert response.status_code == 400
+    assert "nested too deeply" in response.json()["error"]["message"]
+
+
+def test_the_public_verify_endpoint_ignores_a_stale_key(api):
+    api.credentials(HTTP_AUTHORIZATION="Api-Key notakey.reallynot")
+    response = api.get("/api/v1/reports/verify/", {"sha256": "0" * 64})
+    assert response.status_code == 200
+    assert response.json()["issued"] is False
+
+
+def test_regulators_never_see_files_of_an_answer_not_yet_sent(
+    lab_key, lab_member, reviewer, as_user
+):
+    from audits.services import submissions as lifecycle
+    from tests.conftest import make_draft
+
+    submission = lifecycle.submission_submit(
+        submission=make_draft(lab_member), acting_user=lab_member, accuracy_declared=True
+    )
+    lifecycle.submission_request_changes(
+        submission=lifecycle.submission_start_review(submission=submission, acting_user=reviewer),
+        acting_user=reviewer,
+        rationale="More.",
+    )
+    uploaded = lab_key.post(
+        f"{URL}{submission.reference}/evidence/",
+        {"file": SimpleUploadedFile("draft-answer.md", b"# Not sent yet\n")},
+        format="multipart",
+    )
+    assert uploaded.status_code == 201
+    sha256 = uploaded.json()["upload"]["file"]["sha256"]
+    assert "draft-answer.md" in str(lab_key.get(f"{URL}{submission.reference}/").json())
+    regulator = as_user(reviewer)
+    detail = regulator.get(f"{URL}{submission.reference}/").json()
+    assert "draft-answer.md" not in str(detail)
+    from django.test import Client
+
+    browser = Client()
+    browser.force_login(reviewer)
+    page = browser.get(f"/submissions/{submission.reference}/").content.decode()
+    assert "draft-answer.md" not in page
+    download = browser.get(f"/submissions/{submission.reference}/download/{sha256}/")
+    assert download.status_code == 404

@@ -19,6 +19,8 @@ from audits.services.intake import (
     facts_build,
     filing_document_attach,
     model_card_attach,
+    upload_remove,
+    upload_replace,
 )
 from audits.services.submissions import (
     submission_request_changes,
@@ -231,3 +233,76 @@ def test_admin_aliases_extend_the_mapping(hearth, lab_member):
     assert [d["metric"] for d in outcome.facts.document["diagnostics"]] == [
         "situational_awareness.sad_score"
     ]
+
+
+def test_a_file_of_the_revision_being_worked_on_is_removed_and_its_facts_go(hearth, lab_member):
+    outcome = diagnostics_attach(
+        submission=hearth,
+        acting_user=lab_member,
+        file_name="d.csv",
+        content=b"metric,value\nreward_hacking.rate,0.3\n",
+    )
+    sha256 = outcome.upload.stored_file.sha256
+    facts = upload_remove(
+        submission=hearth, acting_user=lab_member, kind="diagnostics", upload_id=outcome.upload.pk
+    )
+    assert "diagnostics" not in facts.document
+    assert not DiagnosticUpload.objects.exists()
+    assert not StoredFile.objects.filter(sha256=sha256).exists()  # nothing refers to it
+    event = AuditEvent.objects.get(action="diagnostics.remove")
+    assert event.payload == {"file": "d.csv", "sha256": sha256, "revision": 1}
+
+
+def test_replacing_a_file_is_both_steps_or_neither(hearth, lab_member):
+    kept = evidence_attach(
+        submission=hearth, acting_user=lab_member, file_name="a.md", content=b"# A\n"
+    )
+    replaced = upload_replace(
+        submission=hearth,
+        acting_user=lab_member,
+        kind="evidence",
+        upload_id=kept.upload.pk,
+        file_name="b.md",
+        content=b"# B\n",
+    )
+    assert [e.file_name for e in Evidence.objects.all()] == ["b.md"]
+    card = diagnostics_attach(
+        submission=hearth,
+        acting_user=lab_member,
+        file_name="d.csv",
+        content=b"metric,value\nreward_hacking.rate,0.3\n",
+    )
+    with pytest.raises(IntakeError):
+        upload_replace(
+            submission=hearth,
+            acting_user=lab_member,
+            kind="diagnostics",
+            upload_id=card.upload.pk,
+            file_name="bad.csv",
+            content=b"not,a\ndiagnostics,table\n",
+        )
+    # The refused replacement left the original in place.
+    assert [u.file_name for u in DiagnosticUpload.objects.all()] == ["d.csv"]
+    assert replaced.upload.file_name == "b.md"
+
+
+def test_files_of_a_submitted_revision_stay_on_record(hearth, lab_member, reviewer):
+    card = filing_document_attach(
+        submission=hearth,
+        acting_user=lab_member,
+        document={
+            "filing_schema": "govportal/filing/1",
+            "model": {"name": "Hearth", "version": "1.3", "developer": "Example Lab"},
+        },
+    )
+    submitted = submission_submit(submission=hearth, acting_user=lab_member, accuracy_declared=True)
+    submission_request_changes(
+        submission=submission_start_review(submission=submitted, acting_user=reviewer),
+        acting_user=reviewer,
+        rationale="More.",
+    )
+    hearth.refresh_from_db()
+    with pytest.raises(TransitionRefused, match="belongs to revision 1, which was submitted"):
+        upload_remove(
+            submission=hearth, acting_user=lab_member, kind="model-card", upload_id=card.upload.pk
+        )

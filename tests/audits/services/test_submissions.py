@@ -206,3 +206,33 @@ def test_assignment_rules(draft, lab_member, reviewer, second_reviewer, regulato
     assert submission.assigned_to == second_reviewer
     with pytest.raises(NotPermitted):
         submission_assign(submission=submission, acting_user=lab_member, reviewer=reviewer)
+
+
+def test_a_reviewer_cannot_take_a_filing_assigned_to_someone_else(
+    draft, lab_member, reviewer, second_reviewer, regulator_admin
+):
+    submission = submission_submit(submission=draft, acting_user=lab_member, accuracy_declared=True)
+    submission = submission_start_review(submission=submission, acting_user=reviewer)
+    assert submission.assigned_to == reviewer
+    with pytest.raises(NotPermitted, match="only an unassigned filing"):
+        submission_assign(
+            submission=submission, acting_user=second_reviewer, reviewer=second_reviewer
+        )
+    with pytest.raises(NotPermitted):
+        submission_accept(submission=submission, acting_user=second_reviewer, rationale="Mine.")
+    submission.refresh_from_db()
+    assert (submission.assigned_to, submission.status) == (reviewer, "under_review")
+    # A regulator admin reassigns; the event names both reviewers.
+    submission_assign(submission=submission, acting_user=regulator_admin, reviewer=second_reviewer)
+    event = AuditEvent.objects.filter(action="submission.assign").last()
+    assert event.payload["assigned_to"] == "reviewer-two"
+    assert event.payload["previously_assigned_to"] == "reviewer"
+
+
+def test_submitting_needs_the_accuracy_declaration(draft, lab_member):
+    with pytest.raises(ServiceError, match="accuracy declaration") as refused:
+        submission_submit(submission=draft, acting_user=lab_member, accuracy_declared=False)
+    assert refused.value.details == {"field": "accuracy_declaration"}
+    draft.refresh_from_db()
+    assert draft.status == "draft"
+    assert not draft.revisions.exists()
