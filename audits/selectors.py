@@ -453,11 +453,18 @@ def report_get(*, user: AnyUser, reference: str, version: int) -> Report:
     )
 
 
-def submission_file_get(*, user: AnyUser, reference: str, sha256: str) -> tuple[StoredFile, str]:
-    """An uploaded file of a submission `user` may see, with the name it was uploaded under."""
+def submission_file_get(
+    *, user: AnyUser, reference: str, sha256: str
+) -> ModelCard | DiagnosticUpload | Evidence:
+    """An upload (with its stored file and submission) of a filing `user` may see."""
     submission = submission_get(user=user, reference=reference)
     revision = revision_visible_to(user, submission)
-    for upload_model in (Evidence, ModelCard, DiagnosticUpload):
+    upload_models: tuple[type[ModelCard] | type[DiagnosticUpload] | type[Evidence], ...] = (
+        Evidence,
+        ModelCard,
+        DiagnosticUpload,
+    )
+    for upload_model in upload_models:
         upload = (
             upload_model.objects.filter(
                 submission=submission, revision__lte=revision, stored_file__sha256=sha256
@@ -466,7 +473,8 @@ def submission_file_get(*, user: AnyUser, reference: str, sha256: str) -> tuple[
             .first()
         )
         if upload is not None:
-            return upload.stored_file, upload.file_name
+            upload.submission = submission
+            return upload
     raise StoredFile.DoesNotExist(f"No file {sha256} in {reference}.")
 
 

@@ -2,7 +2,7 @@
 
 from celery import shared_task
 
-from audits.services.audit_log import audit_chain_verify_and_record
+from audits.services.audit_log import audit_chain_anchor, audit_chain_verify_and_record
 from audits.services.outbox import outbox_relay
 from audits.services.reports import TRANSIENT_ERRORS, report_render
 
@@ -11,6 +11,13 @@ from audits.services.reports import TRANSIENT_ERRORS, report_render
 def audit_chain_verify_task() -> dict[str, object]:
     """Verify the audit chain and record the outcome as an audit event (on a beat schedule)."""
     return audit_chain_verify_and_record()
+
+
+@shared_task(name="audits.audit_chain_anchor", acks_late=True, ignore_result=True)
+def audit_chain_anchor_task() -> int | None:
+    """Write the chain's signed head to the file storage (on a beat schedule)."""
+    anchor = audit_chain_anchor()
+    return anchor.sequence if anchor else None
 
 
 @shared_task(name="audits.outbox_sweep", ignore_result=True)

@@ -5,6 +5,7 @@ With nothing set, the portal runs in its embedded mode: a SQLite file and upload
 SECRET_KEY, ALLOWED_HOSTS and DEBUG=false (see README.md).
 """
 
+import secrets
 from pathlib import Path
 
 import dj_database_url
@@ -157,6 +158,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "audits.audit_chain_verify",
         "schedule": float(env_int("GOVPORTAL_AUDIT_VERIFY_SECONDS", 3600, minimum=60)),
     },
+    "audit-chain-anchor": {
+        "task": "audits.audit_chain_anchor",
+        "schedule": float(env_int("GOVPORTAL_AUDIT_ANCHOR_SECONDS", 900, minimum=60)),
+    },
 }
 
 LOGIN_URL = "login"
@@ -230,6 +235,36 @@ SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 if env_bool("BEHIND_TLS_PROXY", default=False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+
+
+# The audit chain's key (HMAC-SHA256), kept outside the database: a hex or text secret of at
+# least 32 characters in GOVPORTAL_AUDIT_KEY, or a file named by GOVPORTAL_AUDIT_KEY_FILE.
+# The embedded default makes a key file under var/ on first use; production must set one.
+def _audit_chain_key() -> bytes:
+    secret = env_str("GOVPORTAL_AUDIT_KEY")
+    key_file = env_str("GOVPORTAL_AUDIT_KEY_FILE")
+    if key_file:
+        try:
+            secret = Path(key_file).read_text(encoding="utf-8").strip()
+        except OSError as error:
+            raise ImproperlyConfigured(f"GOVPORTAL_AUDIT_KEY_FILE: {error}") from None
+    if not secret:
+        if not DEBUG:
+            raise ImproperlyConfigured(
+                "GOVPORTAL_AUDIT_KEY or GOVPORTAL_AUDIT_KEY_FILE must be set when DEBUG is off"
+            )
+        development_key = VAR_DIR / "audit-chain.key"
+        if not development_key.exists():
+            development_key.parent.mkdir(parents=True, exist_ok=True)
+            development_key.write_text(secrets.token_hex(32), encoding="utf-8")
+            development_key.chmod(0o600)
+        secret = development_key.read_text(encoding="utf-8").strip()
+    if len(secret) < 32:
+        raise ImproperlyConfigured("the audit chain key must have at least 32 characters")
+    return secret.encode("utf-8")
+
+
+AUDIT_CHAIN_KEY = _audit_chain_key()
 
 LOGGING = {
     "version": 1,

@@ -37,6 +37,7 @@ from audits.api.permissions import IsOrganizationMember, KeyScopeAllows
 from audits.models import Assessment, OrganizationAPIKey, Report, Submission
 from audits.roles import membership_of
 from audits.services import api_keys, filings, intake, reports, review, submissions
+from audits.services.audit_log import download_record
 from audits.services.files import stored_file_read
 
 FILING_SCHEMA_PATH = settings.BASE_DIR / "audits" / "schemas" / "filing-v1.json"
@@ -543,6 +544,13 @@ class ReportPdfView(ApiView):
                 code="report_not_ready",
             )
         name = f"{reference}-v{report.version}-{report.kind}.pdf"
+        download_record(
+            submission=report.submission,
+            acting_user=self.acting_user,
+            what="report",
+            file_name=name,
+            sha256=report.sha256,
+        )
         response = FileResponse(
             iter([stored_file_read(report.pdf)]),
             content_type="application/pdf",

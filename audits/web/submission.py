@@ -22,6 +22,7 @@ from audits.roles import (
     may_work_on_filing,
 )
 from audits.services import review
+from audits.services.audit_log import download_record
 from audits.services.files import stored_file_read
 from audits.web import presenters
 from audits.web.common import AuthenticatedRequest, portal_view
@@ -203,10 +204,18 @@ def report_download(request: AuthenticatedRequest, reference: str, version: int)
     report = selectors.report_get(user=request.user, reference=reference, version=version)
     if report.status != Report.Status.READY or report.pdf is None:
         raise Report.DoesNotExist(f"Report v{version} of {reference} is not ready.")
+    name = f"{reference}-report-v{report.version}-{report.kind}.pdf"
+    download_record(
+        submission=report.submission,
+        acting_user=request.user,
+        what="report",
+        file_name=name,
+        sha256=report.sha256,
+    )
     return FileResponse(
         io.BytesIO(stored_file_read(report.pdf)),
         as_attachment=True,
-        filename=f"{reference}-report-v{report.version}-{report.kind}.pdf",
+        filename=name,
         content_type="application/pdf",
     )
 
@@ -214,8 +223,14 @@ def report_download(request: AuthenticatedRequest, reference: str, version: int)
 @portal_view
 @require_GET
 def file_download(request: AuthenticatedRequest, reference: str, sha256: str) -> FileResponse:
-    stored, name = selectors.submission_file_get(
-        user=request.user, reference=reference, sha256=sha256
+    upload = selectors.submission_file_get(user=request.user, reference=reference, sha256=sha256)
+    stored, name = upload.stored_file, upload.file_name
+    download_record(
+        submission=upload.submission,
+        acting_user=request.user,
+        what="evidence",
+        file_name=name,
+        sha256=stored.sha256,
     )
     # Always a download, never rendered inline: an uploaded HTML file must not run here.
     response = FileResponse(

@@ -9,7 +9,7 @@ from django.urls import reverse
 from django.utils import timezone
 from openpyxl import load_workbook
 
-from audits.models import Comment, Override, Report, Review, Submission
+from audits.models import AuditEvent, Comment, Override, Report, Review, Submission
 from audits.services import submissions as lifecycle
 from tests.conftest import make_draft
 from tests.web.conftest import client_for
@@ -193,6 +193,22 @@ def test_a_ready_report_downloads(under_review, reviewer, lab_member):
         assert response["Content-Type"] == "application/pdf"
         assert response["Content-Disposition"].startswith("attachment")
         assert b"".join(response.streaming_content) == b"%PDF-1.7 report"
+    # Each copy taken is on the record, naming who took it.
+    downloads = AuditEvent.objects.filter(action="report.download").order_by("sequence")
+    assert [event.actor_label for event in downloads] == ["reviewer", "lab-member"]
+    assert downloads[0].payload["sha256"] == stored.sha256
+
+
+def test_evidence_downloads_are_on_the_record(under_review, reviewer):
+    from audits.models import ModelCard
+
+    card = ModelCard.objects.filter(submission=under_review).select_related("stored_file").first()
+    response = client_for(reviewer).get(
+        reverse("file-download", args=[under_review.reference, card.stored_file.sha256])
+    )
+    assert response.status_code == 200
+    event = AuditEvent.objects.get(action="evidence.download")
+    assert (event.actor_label, event.payload["file"]) == ("reviewer", card.file_name)
 
 
 def test_a_report_not_ready_is_not_found(under_review, reviewer):

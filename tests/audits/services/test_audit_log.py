@@ -6,7 +6,7 @@ from django.core.management.base import CommandError
 from django.db import transaction
 
 from audits.canonical import sha256_hex
-from audits.models import AuditEvent
+from audits.models import AuditChainHead, AuditEvent
 from audits.services.audit_log import audit_chain_verify, audit_event_record
 from audits.services.submissions import (
     submission_request_changes,
@@ -104,3 +104,85 @@ def test_hash_covers_canonical_content(chain):
     event = chain[0]
     assert event.hash != sha256_hex({"anything": "else"})
     assert len(event.hash) == 64
+
+
+def _rewrite_chain_with(hash_of):
+    """What someone with write access to the database can do: recompute every hash (after
+    editing a row) and the head, with `hash_of`."""
+    events = list(AuditEvent.objects.order_by("sequence"))
+    for event in events:  # hashes are unique: free them first
+        AuditEvent.objects.filter(pk=event.pk).update(hash=f"rewriting-{event.pk}")
+    previous = "0" * 64
+    for event in events:
+        event.prev_hash = previous
+        event.hash = hash_of(event)
+        AuditEvent.objects.filter(pk=event.pk).update(prev_hash=previous, hash=event.hash)
+        previous = event.hash
+    AuditChainHead.objects.filter(pk=1).update(last_hash=previous)
+
+
+def test_a_chain_recomputed_without_the_key_does_not_verify(chain, settings):
+    from audits.services.audit_log import audit_event_hash
+
+    AuditEvent.objects.filter(pk=chain[2].pk).update(payload={"status": "accepted"})
+    real_key = settings.AUDIT_CHAIN_KEY
+    settings.AUDIT_CHAIN_KEY = b"an attacker's guess at the key, long enough"
+    _rewrite_chain_with(audit_event_hash)
+    settings.AUDIT_CHAIN_KEY = real_key
+    message = _verify_fails_at("event #1")
+    assert "without the audit key" in message
+
+
+def test_removing_the_newest_events_and_rewinding_the_head_is_caught_by_the_anchor(chain):
+    from audits.services.audit_log import audit_chain_anchor
+
+    anchor = audit_chain_anchor()
+    assert anchor.sequence == chain[-1].sequence
+    kept = chain[:-3]
+    AuditEvent.objects.filter(sequence__gt=kept[-1].sequence).delete()
+    AuditChainHead.objects.filter(pk=1).update(
+        last_sequence=kept[-1].sequence, last_hash=kept[-1].hash
+    )
+    message = _verify_fails_at(f"#{anchor.sequence}")
+    assert "which the log no longer has" in message
+
+
+def test_an_anchor_not_signed_with_the_key_is_refused(chain, settings):
+    from audits.services.audit_log import audit_chain_anchor
+
+    real_key = settings.AUDIT_CHAIN_KEY
+    settings.AUDIT_CHAIN_KEY = b"an attacker's guess at the key, long enough"
+    audit_chain_anchor()
+    settings.AUDIT_CHAIN_KEY = real_key
+    assert "not signed with the audit key" in _verify_fails_at("anchor")
+
+
+def test_the_migration_signs_an_intact_unkeyed_chain_and_refuses_a_broken_one(chain):
+    import importlib
+
+    from django.apps import apps
+
+    migration = importlib.import_module("audits.migrations.0007_audit_chain_keyed")
+    unkeyed = lambda event: sha256_hex(  # noqa: E731
+        {
+            "sequence": event.sequence,
+            "created_at": event.created_at.isoformat(),
+            "actor_id": event.actor_id,
+            "actor_label": event.actor_label,
+            "organization_id": event.organization_id,
+            "action": event.action,
+            "object_type": event.object_type,
+            "object_id": event.object_id,
+            "payload": event.payload,
+            "prev_hash": event.prev_hash,
+        }
+    )
+    _rewrite_chain_with(unkeyed)  # the chain as the previous release wrote it
+    assert audit_chain_verify()[1] is not None
+    migration.sign_the_chain(apps, None)
+    assert audit_chain_verify() == (len(chain), None)
+
+    _rewrite_chain_with(unkeyed)
+    AuditEvent.objects.filter(pk=chain[3].pk).update(action="submission.accept")
+    with pytest.raises(RuntimeError, match=f"event #{chain[3].sequence}"):
+        migration.sign_the_chain(apps, None)
