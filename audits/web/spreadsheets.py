@@ -1,8 +1,10 @@
 """CSV and XLSX writing where no cell can run as a formula (OWASP "CSV injection").
 
-Lab-supplied text (model names, rationales) reaches a regulator's spreadsheet. A text
-cell starting with `=`, `+`, `-`, `@`, a tab or a carriage return is prefixed with a single
-quote, so spreadsheet programs show it as text; numbers stay numbers.
+Lab-supplied text (model names, rationales) reaches a regulator's spreadsheet. In CSV, which
+has no cell types, a text cell starting with `=`, `+`, `-`, `@`, a tab or a carriage return
+is prefixed with a single quote, so spreadsheet programs show it as text. In XLSX every text
+cell is stored typed as a string, which no program evaluates, so the text stays exactly as
+written. Numbers stay numbers in both.
 """
 
 from __future__ import annotations
@@ -28,8 +30,8 @@ def safe_text(value: str) -> str:
     return value
 
 
-def safe_cell(value: Any) -> Any:
-    """A cell value that a spreadsheet shows as data: text is defused, numbers kept."""
+def safe_cell(value: Any, *, defuse: bool = True) -> Any:
+    """A cell value that a spreadsheet shows as data: text is defused (CSV), numbers kept."""
     if value is None:
         return ""
     if isinstance(value, bool):
@@ -40,7 +42,7 @@ def safe_cell(value: Any) -> Any:
         return value.replace(tzinfo=None) if value.tzinfo else value
     if isinstance(value, datetime.date):
         return value
-    return safe_text(str(value))
+    return safe_text(str(value)) if defuse else str(value)
 
 
 def csv_bytes(header: Sequence[str], rows: Iterable[Sequence[Any]]) -> bytes:
@@ -63,17 +65,17 @@ def xlsx_bytes(title: str, header: Sequence[str], rows: Iterable[Sequence[Any]])
     sheet = workbook.active
     assert sheet is not None
     sheet.title = title[:31]
-    sheet.append([safe_text(str(name)) for name in header])
+    sheet.append([str(name) for name in header])
     widths = [len(str(name)) for name in header]
     for row in rows:
-        cells = [safe_cell(value) for value in row]
+        cells = [safe_cell(value, defuse=False) for value in row]
         cells = [c.translate(_ILLEGAL_XML) if isinstance(c, str) else c for c in cells]
         sheet.append(cells)
         for index, cell in enumerate(cells):
             if index < len(widths):
                 widths[index] = min(max(widths[index], len(str(cell))), 60)
-    # openpyxl would store any text starting with "=" as a formula: mark every text cell
-    # as a plain string, so even a value that escaped safe_text could not become one.
+    # openpyxl would store any text starting with "=" as a formula: every text cell is
+    # marked a plain string, which is what keeps XLSX cells from running.
     for sheet_row in sheet.iter_rows():
         for cell in sheet_row:
             if isinstance(cell.value, str):

@@ -293,6 +293,12 @@ def test_portal_authorization(case: Case):
     response = getattr(client, entry.method)(url, data or {})
     expect = entry.expected(actor, case.ownership)
     code = response.status_code
+    # Every answer, allowed or refused, carries the page security headers.
+    policy = response["Content-Security-Policy"]
+    assert (
+        "script-src 'self'" in policy and "'unsafe-inline'" not in policy.split("style-src-attr")[0]
+    )
+    assert "camera=()" in response["Permissions-Policy"]
     if expect is Expect.OK:
         assert _allowed(response, entry.route), (
             f"{case.id}: expected to pass authorization, got {code}"

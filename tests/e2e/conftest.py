@@ -103,6 +103,20 @@ def screenshots(tmp_path):
     return tmp_path
 
 
+@pytest.fixture(autouse=True)
+def no_policy_violations(page):
+    """Whatever a test does, the browser never has to block something the page asked for."""
+    violations: list[str] = []
+
+    def note(message):
+        if "Content Security Policy" in message.text or "Permissions policy" in message.text:
+            violations.append(message.text)
+
+    page.on("console", note)
+    yield violations
+    assert violations == [], violations
+
+
 @pytest.fixture
 def portal(live_server, transactional_db, settings, tmp_path, tasks_in_process):
     """The demo world (seed_demo) on a live server, with the rubric loaded."""

@@ -16,12 +16,15 @@ PRODUCTION = {
     "ALLOWED_HOSTS": "portal.example.org",
     "CSRF_TRUSTED_ORIGINS": "https://portal.example.org",
     "DATABASE_URL": "sqlite:////tmp/govportal-deploy-check.sqlite3",
+    "GOVPORTAL_AUDIT_KEY": "audit-key-for-tests-only-0123456789abcdef",
 }
 
 
 def _manage(*args, env):
     clean = {
-        k: v for k, v in os.environ.items() if k not in {"DEBUG", "SECRET_KEY", "ALLOWED_HOSTS"}
+        k: v
+        for k, v in os.environ.items()
+        if k not in {"DEBUG", "SECRET_KEY", "ALLOWED_HOSTS", "GOVPORTAL_AUDIT_KEY"}
     }
     return subprocess.run(
         [sys.executable, "manage.py", *args],
@@ -51,6 +54,13 @@ def test_production_refuses_to_start_without_a_secret_key():
     result = _manage("check", env=env)
     assert result.returncode != 0
     assert "SECRET_KEY must be set" in result.stderr
+
+
+def test_production_refuses_to_start_without_the_audit_key():
+    env = {**PRODUCTION, "GOVPORTAL_AUDIT_KEY": ""}
+    result = _manage("check", env=env)
+    assert result.returncode != 0
+    assert "GOVPORTAL_AUDIT_KEY or GOVPORTAL_AUDIT_KEY_FILE must be set" in result.stderr
 
 
 def test_a_bad_boolean_fails_loudly(monkeypatch):

@@ -240,7 +240,9 @@ def test_exports_defuse_formulas_in_lab_text(lab_member, regulator_admin):
     assert rows[1][3] == "'@SUM(A1)"
     workbook = load_workbook(io.BytesIO(client.get(reverse("queue-export-xlsx")).content))
     sheet = workbook.active
-    assert sheet["C2"].value == '\'=HYPERLINK("http://evil","x")'
+    # Typed as text: shown exactly as the lab wrote it, and never evaluated.
+    assert sheet["C2"].value == '=HYPERLINK("http://evil","x")'
+    assert sheet["C2"].data_type == "s"
     assert all(cell.data_type != "f" for row in sheet.iter_rows() for cell in row)
 
 

@@ -2,12 +2,15 @@
 
 import csv
 import io
+import zipfile
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from openpyxl import load_workbook
 
 from audits.web.spreadsheets import FORMULA_TRIGGERS, csv_bytes, safe_text, xlsx_bytes
+
+ILLEGAL = {code: None for code in range(32) if chr(code) not in "\t\n\r"}
 
 texts = st.text(max_size=40)
 dangerous = st.builds(lambda t, s: t + s, st.sampled_from(FORMULA_TRIGGERS), texts)
@@ -39,12 +42,20 @@ def test_no_csv_cell_starts_a_formula(rows):
 # Writing a workbook takes tens of milliseconds; no deadline (timing is not asserted here).
 @settings(deadline=None, max_examples=60)
 @given(st.lists(st.lists(cells, min_size=1, max_size=4), min_size=1, max_size=6))
-def test_no_xlsx_cell_is_a_formula(rows):
-    workbook = load_workbook(io.BytesIO(xlsx_bytes("Queue", ["a", "b", "c", "d"], rows)))
-    for row in workbook.active.iter_rows():
-        for cell in row:
-            assert cell.data_type != "f", cell.value
-            assert not _is_formula_text(cell.value), cell.value
+def test_no_xlsx_cell_is_a_formula_and_text_stays_as_written(rows):
+    content = xlsx_bytes("Queue", ["a", "b", "c", "d"], rows)
+    with zipfile.ZipFile(io.BytesIO(content)) as package:
+        sheet_xml = package.read("xl/worksheets/sheet1.xml").decode()
+    assert "<f>" not in sheet_xml and "<f " not in sheet_xml
+    workbook = load_workbook(io.BytesIO(content))
+    stored = list(workbook.active.iter_rows(min_row=2, values_only=True))
+    for row, written in zip(rows, stored, strict=True):
+        for value, cell in zip(row, written, strict=False):
+            if isinstance(value, str):
+                # Typed as a string: shown exactly, with no apostrophe added (XML reads
+                # every line end as \n).
+                expected = value.translate(ILLEGAL).replace("\r\n", "\n").replace("\r", "\n")
+                assert cell == (expected or None), (value, cell)
 
 
 @given(dangerous)
