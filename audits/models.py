@@ -159,17 +159,31 @@ class Submission(models.Model):
         blank=True,
     )
     decided_at = models.DateTimeField(null=True, blank=True)
-    # The newest assessment of the current revision, kept by the assessment service so
-    # lists and queues join one row instead of searching assessments per submission.
+    # The newest assessment of the current revision, kept by the assessment service, with
+    # the figures lists, queues and the portfolio show copied beside it: they count and sort
+    # over these small columns and never read an assessment's result.
     current_assessment = models.ForeignKey(
         "Assessment", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
+    current_tier = models.CharField(max_length=16, blank=True)
+    current_score = models.FloatField(null=True, blank=True)
+    current_coverage = models.FloatField(null=True, blank=True)
+    current_insufficient = models.BooleanField(default=False)
+    # The criteria at level 3 or above, as ",D4,T1," (commas around each id).
+    current_severe = models.CharField(max_length=400, blank=True)
+    # When the regulator's review is due (set on each submission from the tier's service
+    # level), and when the lab must answer a change request (set by the reviewer, optional).
+    review_due_at = models.DateTimeField(null=True, blank=True)
+    answer_due_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]
         indexes = [
             models.Index(fields=["organization", "status"]),
             models.Index(fields=["status", "submitted_at"]),
+            models.Index(fields=["submitted_at", "id"]),
+            models.Index(fields=["current_tier", "current_insufficient"]),
+            models.Index(fields=["review_due_at"]),
         ]
         constraints = [
             models.CheckConstraint(
@@ -495,6 +509,8 @@ class Review(models.Model):
     )
     decision = models.CharField(max_length=20, choices=Decision.choices)
     rationale = models.TextField()
+    # With a change request: the date by which the lab is asked to answer.
+    answer_due_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

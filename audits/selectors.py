@@ -14,7 +14,20 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
-from django.db.models import Case, F, IntegerField, QuerySet, Value, When
+from django.db.models import (
+    Avg,
+    Case,
+    Count,
+    DurationField,
+    ExpressionWrapper,
+    F,
+    IntegerField,
+    Q,
+    QuerySet,
+    Value,
+    When,
+)
+from django.db.models.functions import TruncMonth
 from django.utils import timezone
 
 from audits import intake
@@ -260,35 +273,40 @@ QUEUE_SORTS = {
     "-reference": ("-reference",),
     "lab": ("organization__name", "reference"),
     "-lab": ("-organization__name", "reference"),
-    "tier": ("tier_rank", "-latest_score", "reference"),
-    "-tier": ("-tier_rank", "-latest_score", "reference"),
-    "score": ("latest_score", "reference"),
-    "-score": ("-latest_score", "reference"),
+    "tier": ("tier_rank", "-current_score", "reference"),
+    "-tier": ("-tier_rank", "-current_score", "reference"),
+    "score": ("current_score", "reference"),
+    "-score": ("-current_score", "reference"),
     "status": ("status", "reference"),
     "-status": ("-status", "reference"),
+    "due": (F("review_due_at").asc(nulls_last=True), "id"),
+    "-due": (F("review_due_at").desc(nulls_last=True), "-id"),
 }
 QUEUE_AGES = {"7": 7, "14": 14, "30": 30, "90": 90}
+# Filings whose review clock runs: a due date passed while in one of these is overdue.
+AWAITING_REVIEW = (Submission.Status.SUBMITTED, Submission.Status.UNDER_REVIEW)
 
 
-def with_latest_assessment(queryset: QuerySet[Submission]) -> QuerySet[Submission]:
-    """Annotate each submission with its current revision's newest tier, score and coverage."""
+def with_tier_rank(queryset: QuerySet[Submission]) -> QuerySet[Submission]:
+    """Annotate the current tier's rank (low 0 … critical 3; -1 when not assessed) to sort on."""
     return queryset.annotate(
-        latest_tier=F("current_assessment__tier"),
-        latest_score=F("current_assessment__overall_score"),
-        latest_coverage=F("current_assessment__coverage"),
-        latest_insufficient=F("current_assessment__insufficient_evidence"),
         tier_rank=Case(
-            *(When(latest_tier=tier, then=Value(rank)) for rank, tier in enumerate(TIER_ORDER)),
+            *(When(current_tier=tier, then=Value(rank)) for rank, tier in enumerate(TIER_ORDER)),
             default=Value(-1),
             output_field=IntegerField(),
         ),
     )
 
 
+def overdue(now: datetime) -> Q:
+    """Filings whose review is past its due date."""
+    return Q(status__in=AWAITING_REVIEW, review_due_at__lt=now)
+
+
 def lab_filings(*, user: AnyUser) -> QuerySet[Submission]:
     """A lab's filings, newest first, with their current tier (one query whatever the count)."""
     ensure(is_lab_staff(user), "Filings are made by lab staff; regulators work the review queue.")
-    return with_latest_assessment(submissions_visible_to(user)).order_by("-updated_at", "-id")
+    return submissions_visible_to(user).order_by("-updated_at", "-id")
 
 
 @dataclass(frozen=True)
@@ -297,29 +315,44 @@ class QueueFilters:
     status: str = ""
     lab: str = ""  # organization slug
     age: str = ""  # waiting at least this many days since submission (QUEUE_AGES)
+    evidence: str = ""  # "insufficient" or "sufficient"
+    due: str = ""  # "overdue", or "week": due within seven days
     mine: bool = False
     sort: str = "-submitted"
 
     @property
     def active(self) -> bool:
-        return bool(self.tier or self.status or self.lab or self.age or self.mine)
+        return (
+            bool(self.tier or self.status or self.lab or self.age or self.evidence or self.due)
+            or self.mine
+        )
 
 
 def review_queue(*, user: AnyUser, filters: QueueFilters | None = None) -> QuerySet[Submission]:
     """Filed (never draft) submissions a regulator works on, filtered and sorted."""
     ensure(is_regulator(user), "Only regulators work the review queue.")
     filters = filters or QueueFilters()
-    queryset = with_latest_assessment(submissions_visible_to(user))
+    queryset = with_tier_rank(submissions_visible_to(user))
+    now = timezone.now()
     if filters.tier in TIER_ORDER:
-        # An annotation, which the type checker cannot see: passed by name.
-        queryset = queryset.filter(**{"latest_tier": filters.tier})
+        queryset = queryset.filter(current_tier=filters.tier)
     if filters.status in Submission.Status.values:
         queryset = queryset.filter(status=filters.status)
     if filters.lab:
         queryset = queryset.filter(organization__slug=filters.lab)
     if filters.age in QUEUE_AGES:
-        cutoff = timezone.now() - timedelta(days=QUEUE_AGES[filters.age])
+        cutoff = now - timedelta(days=QUEUE_AGES[filters.age])
         queryset = queryset.filter(submitted_at__lte=cutoff)
+    if filters.evidence in ("insufficient", "sufficient"):
+        queryset = queryset.filter(current_insufficient=filters.evidence == "insufficient").exclude(
+            current_tier=""
+        )
+    if filters.due == "overdue":
+        queryset = queryset.filter(overdue(now))
+    elif filters.due == "week":
+        queryset = queryset.filter(
+            status__in=AWAITING_REVIEW, review_due_at__lte=now + timedelta(days=7)
+        )
     if filters.mine:
         queryset = queryset.filter(assigned_to_id=user.pk)
     return queryset.order_by(*QUEUE_SORTS.get(filters.sort, QUEUE_SORTS["-submitted"]))
@@ -496,70 +529,103 @@ def organization_members(*, user: AnyUser) -> QuerySet[Membership]:
 
 @dataclass
 class Portfolio:
-    """What the portfolio page charts: current tiers of every filed submission."""
+    """What the portfolio page charts, over every filed submission's current assessment.
+
+    Tier counts are of filings with sufficient evidence; filings whose coverage is below the
+    rubric's threshold are counted apart (`insufficient`, with their provisional tiers), so
+    a regulator never reads a tier that rests on too little evidence as settled.
+    """
 
     total: int
     tiers: Counter[str]
+    insufficient: int
+    insufficient_tiers: Counter[str]
     tiers_by_lab: dict[str, Counter[str]]
     tiers_by_month: dict[str, Counter[str]]
     level3_counts: list[tuple[str, str, int]]  # (criterion id, name, submissions at level 3)
-    coverage_values: list[float]
     coverage_by_lab: dict[str, float]
-    insufficient: int
     statuses: Counter[str]
+    overdue: int
+    median_days_to_decision: float | None
+
+
+def _count_by(queryset: QuerySet[Submission], *fields: str) -> list[dict[str, Any]]:
+    return list(queryset.order_by().values(*fields).annotate(count=Count("id")))
 
 
 def portfolio(*, user: AnyUser) -> Portfolio:
-    """Portfolio analytics over every filed submission's current assessment (three queries)."""
+    """Portfolio analytics in a fixed number of aggregate queries over small columns of the
+    filed submissions (never an assessment's stored result), whatever their number."""
     ensure(may_view_portfolio(user), "Only a regulator admin sees the portfolio.")
-    submissions = list(
-        with_latest_assessment(submissions_visible_to(user))
-        .annotate(latest_assessment_id=F("current_assessment_id"))
-        .order_by("submitted_at", "id")
-    )
-    assessment_ids = [s.latest_assessment_id for s in submissions if s.latest_assessment_id]
-    results = dict(
-        Assessment.objects.filter(pk__in=assessment_ids).values_list("submission_id", "result")
-    )
+    filed = submissions_visible_to(user)
+    assessed = filed.exclude(current_tier="")
+    settled = assessed.filter(current_insufficient=False)
+
     tiers: Counter[str] = Counter()
-    statuses: Counter[str] = Counter()
+    insufficient_tiers: Counter[str] = Counter()
+    for row in _count_by(assessed, "current_tier", "current_insufficient"):
+        bucket = insufficient_tiers if row["current_insufficient"] else tiers
+        bucket[row["current_tier"]] += row["count"]
     by_lab: dict[str, Counter[str]] = defaultdict(Counter)
+    for row in _count_by(settled, "organization__name", "current_tier"):
+        by_lab[row["organization__name"]][row["current_tier"]] += row["count"]
     by_month: dict[str, Counter[str]] = defaultdict(Counter)
-    coverage_by_lab_values: dict[str, list[float]] = defaultdict(list)
-    coverage_values: list[float] = []
-    level3: Counter[str] = Counter()
-    names: dict[str, str] = {}
-    insufficient = 0
-    for submission in submissions:
-        statuses[submission.status] += 1
-        tier = getattr(submission, "latest_tier", None)
-        if tier is None:
-            continue
-        tiers[tier] += 1
-        by_lab[submission.organization.name][tier] += 1
-        month = submission.submitted_at.strftime("%Y-%m") if submission.submitted_at else "—"
-        by_month[month][tier] += 1
-        coverage = float(getattr(submission, "latest_coverage", None) or 0)
-        coverage_values.append(coverage)
-        coverage_by_lab_values[submission.organization.name].append(coverage)
-        insufficient += bool(getattr(submission, "latest_insufficient", False))
-        for criterion in (results.get(submission.pk) or {}).get("criteria", []):
-            names[criterion["id"]] = criterion.get("name", "")
-            if criterion.get("level", 0) >= 3:
-                level3[criterion["id"]] += 1
+    monthly = settled.annotate(month=TruncMonth("submitted_at"))
+    for row in _count_by(monthly, "month", "current_tier"):
+        label = row["month"].strftime("%Y-%m") if row["month"] else "—"
+        by_month[label][row["current_tier"]] += row["count"]
+
+    rubric = Rubric.objects.filter(in_force=True).first()
+    names = {c["id"]: c["name"] for c in (rubric.content["criteria"] if rubric else [])}
+    severe = assessed.aggregate(
+        **{
+            criterion: Count("id", filter=Q(current_severe__contains=f",{criterion},"))
+            for criterion in names
+        }
+    )
+    level3 = sorted(
+        ((criterion, names[criterion], n) for criterion, n in severe.items() if n),
+        key=lambda item: (-item[2], item[0]),
+    )[:10]
+    coverage_by_lab = {
+        row["organization__name"]: row["coverage"]
+        for row in assessed.order_by()
+        .values("organization__name")
+        .annotate(coverage=Avg("current_coverage"))
+        .order_by("organization__name")
+    }
+    statuses = Counter({row["status"]: row["count"] for row in _count_by(filed, "status")})
+    now = timezone.now()
+    decided = filed.filter(decided_at__isnull=False, submitted_at__isnull=False)
     return Portfolio(
-        total=len(submissions),
+        total=sum(statuses.values()),
         tiers=tiers,
+        insufficient=sum(insufficient_tiers.values()),
+        insufficient_tiers=insufficient_tiers,
         tiers_by_lab=dict(sorted(by_lab.items())),
         tiers_by_month=dict(sorted(by_month.items())),
-        level3_counts=[(cid, names.get(cid, ""), n) for cid, n in level3.most_common(10)],
-        coverage_values=coverage_values,
-        coverage_by_lab={
-            lab: sum(values) / len(values) for lab, values in sorted(coverage_by_lab_values.items())
-        },
-        insufficient=insufficient,
+        level3_counts=level3,
+        coverage_by_lab=coverage_by_lab,
         statuses=statuses,
+        overdue=filed.filter(overdue(now)).count(),
+        median_days_to_decision=_median_days(decided),
     )
+
+
+def _median_days(decided: QuerySet[Submission]) -> float | None:
+    """The median time from (last) submission to decision, in days, by two bounded queries."""
+    count = decided.count()
+    if count == 0:
+        return None
+    durations = decided.order_by().annotate(
+        waited=ExpressionWrapper(F("decided_at") - F("submitted_at"), output_field=DurationField())
+    )
+    middle = list(
+        durations.order_by("waited").values_list("waited", flat=True)[
+            (count - 1) // 2 : count // 2 + 1
+        ]
+    )
+    return sum(delta.total_seconds() for delta in middle) / len(middle) / 86_400
 
 
 # --- The REST API's reads -----------------------------------------------------------------
@@ -573,8 +639,8 @@ API_SUBMISSION_ORDERINGS = {
     "-updated": ("-updated_at", "-id"),
     "reference": ("reference",),
     "-reference": ("-reference",),
-    "score": ("latest_score", "id"),
-    "-score": ("-latest_score", "-id"),
+    "score": ("current_score", "id"),
+    "-score": ("-current_score", "-id"),
 }
 
 
@@ -593,6 +659,12 @@ API_SUBMISSION_COLUMNS = (
     "model__name",
     "submitted_by__username",
     "assigned_to__username",
+    "current_tier",
+    "current_score",
+    "current_coverage",
+    "current_insufficient",
+    "review_due_at",
+    "answer_due_at",
 )
 
 
@@ -614,7 +686,7 @@ def submissions_listed(
 ) -> QuerySet[Submission]:
     """What `user` may see, filtered and ordered, with the current tier: one query per page."""
     filters = filters or SubmissionListFilters()
-    queryset = with_latest_assessment(submissions_visible_to(user))
+    queryset = submissions_visible_to(user)
     if filters.statuses:
         queryset = queryset.filter(status__in=filters.statuses)
     if filters.model:
@@ -622,7 +694,7 @@ def submissions_listed(
     if filters.model_version:
         queryset = queryset.filter(model_version=filters.model_version)
     if filters.tiers:
-        queryset = queryset.filter(latest_tier__in=filters.tiers)  # type: ignore[misc]
+        queryset = queryset.filter(current_tier__in=filters.tiers)
     for lookup, value in (
         ("created_at__gte", filters.created_after),
         ("created_at__lt", filters.created_before),
@@ -646,7 +718,7 @@ class SubmissionFiles:
 
 def submission_with_files(*, user: AnyUser, reference: str) -> SubmissionFiles:
     """A visible submission with its current tier and every file of every revision."""
-    submission = with_latest_assessment(submissions_visible_to(user)).get(reference=reference)
+    submission = submissions_visible_to(user).get(reference=reference)
     files = {"submission": submission, "revision__lte": revision_visible_to(user, submission)}
     return SubmissionFiles(
         submission=submission,

@@ -281,6 +281,26 @@ if env_bool("BEHIND_TLS_PROXY", default=False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
 
+# How many working days (Monday to Friday) a review may take, by the tier of the assessment
+# the filing was submitted with: "critical=10,high=20,default=30".
+def _review_service_levels() -> dict[str, int]:
+    levels = {"critical": 10, "default": 30}
+    for item in env_list("GOVPORTAL_REVIEW_SLA_DAYS"):
+        tier, _, days = item.partition("=")
+        if tier.strip() not in {"low", "moderate", "high", "critical", "default"} or not (
+            days.strip().isdigit() and int(days) > 0
+        ):
+            raise ImproperlyConfigured(
+                f"GOVPORTAL_REVIEW_SLA_DAYS: {item!r} is not tier=days "
+                "(tiers: low, moderate, high, critical, default)"
+            )
+        levels[tier.strip()] = int(days)
+    return levels
+
+
+GOVPORTAL_REVIEW_SLA_DAYS = _review_service_levels()
+
+
 # The audit chain's key (HMAC-SHA256), kept outside the database: a hex or text secret of at
 # least 32 characters in GOVPORTAL_AUDIT_KEY, or a file named by GOVPORTAL_AUDIT_KEY_FILE.
 # The embedded default makes a key file under var/ on first use; production must set one.

@@ -48,11 +48,27 @@ class SubmissionSerializer(serializers.Serializer):
     submitted_by = serializers.SerializerMethodField()
     assigned_to = serializers.SerializerMethodField()
     decided_at = serializers.DateTimeField(allow_null=True)
-    tier = serializers.ChoiceField(
-        choices=Tier.choices, source="latest_tier", allow_null=True, default=None
+    tier = serializers.SerializerMethodField(
+        help_text="The current assessment's tier (null before the first assessment). When "
+        "`insufficient_evidence` is true this tier is provisional: read that flag first."
     )
-    overall_score = serializers.FloatField(source="latest_score", allow_null=True, default=None)
-    coverage = serializers.FloatField(source="latest_coverage", allow_null=True, default=None)
+    insufficient_evidence = serializers.BooleanField(
+        source="current_insufficient",
+        help_text="Coverage is below the rubric's threshold: the tier rests on too little "
+        "evidence to be settled.",
+    )
+    overall_score = serializers.FloatField(source="current_score", allow_null=True)
+    coverage = serializers.FloatField(source="current_coverage", allow_null=True)
+    review_due_at = serializers.DateTimeField(
+        allow_null=True, help_text="When the regulator's review is due (the service level)."
+    )
+    answer_due_at = serializers.DateTimeField(
+        allow_null=True, help_text="After a change request: when the lab is asked to answer."
+    )
+
+    @extend_schema_field(serializers.ChoiceField(choices=Tier.choices, allow_null=True))
+    def get_tier(self, submission: Submission) -> str | None:
+        return submission.current_tier or None
 
     @extend_schema_field(serializers.CharField(allow_null=True))
     def get_submitted_by(self, submission: Submission) -> str | None:
@@ -502,9 +518,12 @@ def submission_rows(submissions: Any) -> list[dict[str, Any]]:
             "submitted_by": _username(row.submitted_by),
             "assigned_to": _username(row.assigned_to),
             "decided_at": _timestamp(row.decided_at),
-            "tier": getattr(row, "latest_tier", None),
-            "overall_score": getattr(row, "latest_score", None),
-            "coverage": getattr(row, "latest_coverage", None),
+            "tier": row.current_tier or None,
+            "insufficient_evidence": row.current_insufficient,
+            "overall_score": row.current_score,
+            "coverage": row.current_coverage,
+            "review_due_at": _timestamp(row.review_due_at),
+            "answer_due_at": _timestamp(row.answer_due_at),
         }
         for row in submissions
     ]

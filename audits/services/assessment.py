@@ -74,9 +74,30 @@ def _store(
         diff=diff,
     )
     if revision == submission.revision:
-        submission.current_assessment = assessment
-        submission.save(update_fields=["current_assessment"])
+        submission_current_set(submission, assessment)
     return assessment
+
+
+def submission_current_set(submission: Submission, assessment: Assessment) -> None:
+    """Make `assessment` the submission's current one, with the figures lists show."""
+    severe = [c["id"] for c in assessment.result["criteria"] if c["level"] >= 3]
+    submission.current_assessment = assessment
+    submission.current_tier = assessment.tier
+    submission.current_score = assessment.overall_score
+    submission.current_coverage = assessment.coverage
+    submission.current_insufficient = assessment.insufficient_evidence
+    submission.current_severe = f",{','.join(severe)}," if severe else ""
+    submission.save(update_fields=CURRENT_FIELDS)
+
+
+CURRENT_FIELDS = [
+    "current_assessment",
+    "current_tier",
+    "current_score",
+    "current_coverage",
+    "current_insufficient",
+    "current_severe",
+]
 
 
 @dataclass(frozen=True)

@@ -10,8 +10,10 @@ so no view or API endpoint can bypass the rule.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
 from typing import TYPE_CHECKING, Any
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
@@ -116,6 +118,23 @@ def _ensure_lab_member(acting_user: User, submission: Submission) -> None:
     )
 
 
+def working_days_after(moment: datetime, days: int) -> datetime:
+    """The end (23:59:59 UTC) of the day `days` working days (Monday to Friday) after `moment`."""
+    day = moment.astimezone(UTC).date()
+    counted = 0
+    while counted < days:
+        day += timedelta(days=1)
+        if day.weekday() < 5:
+            counted += 1
+    return datetime.combine(day, time(23, 59, 59), tzinfo=UTC)
+
+
+def review_due(tier: str, submitted_at: datetime) -> datetime:
+    """When the review of a filing submitted at `submitted_at` with `tier` is due."""
+    levels = settings.GOVPORTAL_REVIEW_SLA_DAYS
+    return working_days_after(submitted_at, levels.get(tier, levels["default"]))
+
+
 def submission_reference_issue(*, year: int) -> str:
     """The next reference of the year, TA-YYYY-NNNNNN, taken under a row lock."""
     counter, _ = ReferenceCounter.objects.select_for_update().get_or_create(year=year)
@@ -199,9 +218,20 @@ def submission_submit(
         facts_sha256=facts.sha256,
         declaration=ACCURACY_DECLARATION,
     )
-    assessment_run(submission=submission, facts=facts, acting_user=acting_user)
+    assessment = assessment_run(submission=submission, facts=facts, acting_user=acting_user)
+    submission.review_due_at = review_due(assessment.tier, now)
+    submission.answer_due_at = None
+    submission.save(update_fields=["review_due_at", "answer_due_at"])
     report_request(submission=submission, kind=Report.Kind.PROVISIONAL, acting_user=acting_user)
-    _record(submission, acting_user, "submit", {"declaration": ACCURACY_DECLARATION})
+    _record(
+        submission,
+        acting_user,
+        "submit",
+        {
+            "declaration": ACCURACY_DECLARATION,
+            "review_due_at": submission.review_due_at.isoformat(),
+        },
+    )
     return submission
 
 
@@ -251,7 +281,12 @@ def submission_assign(*, submission: Submission, acting_user: User, reviewer: Us
 
 
 def _decide(
-    submission: Submission, acting_user: User, target: str, decision: str, rationale: str
+    submission: Submission,
+    acting_user: User,
+    target: str,
+    decision: str,
+    rationale: str,
+    answer_by: date | None = None,
 ) -> Submission:
     submission = submission_lock(submission)
     ensure(
@@ -274,18 +309,37 @@ def _decide(
             f"{', '.join(waiting)}. Confirm or drop each before deciding.",
             details={"pending_overrides": waiting},
         )
+    answer_due_at = None
+    if answer_by is not None:
+        if answer_by <= timezone.now().date():
+            raise ServiceError(
+                "The date by which the lab must answer is in the future.",
+                details={"field": "answer_by"},
+            )
+        answer_due_at = datetime.combine(answer_by, time(23, 59, 59), tzinfo=UTC)
     submission.status = target
+    submission.answer_due_at = answer_due_at
     if target in (Status.ACCEPTED, Status.REJECTED):
         submission.decided_at = timezone.now()
-    submission.save(update_fields=["status", "decided_at", "updated_at"])
+    submission.save(update_fields=["status", "decided_at", "answer_due_at", "updated_at"])
     review = Review.objects.create(
         submission=submission,
         revision=submission.revision,
         reviewer=acting_user,
         decision=decision,
         rationale=rationale,
+        answer_due_at=answer_due_at,
     )
-    _record(submission, acting_user, decision, {"review_id": review.pk, "rationale": rationale})
+    _record(
+        submission,
+        acting_user,
+        decision,
+        {
+            "review_id": review.pk,
+            "rationale": rationale,
+            "answer_due_at": answer_due_at.isoformat() if answer_due_at else None,
+        },
+    )
     # A decision is documented: final on accept or reject, provisional on a change request.
     final = target in (Status.ACCEPTED, Status.REJECTED)
     kind = Report.Kind.FINAL if final else Report.Kind.PROVISIONAL
@@ -295,14 +349,16 @@ def _decide(
 
 @transaction.atomic(durable=True)
 def submission_request_changes(
-    *, submission: Submission, acting_user: User, rationale: str
+    *, submission: Submission, acting_user: User, rationale: str, answer_by: date | None = None
 ) -> Submission:
+    """Send the filing back to the lab, optionally with the date it must answer by."""
     return _decide(
         submission,
         acting_user,
         Status.CHANGES_REQUESTED,
         Review.Decision.REQUEST_CHANGES,
         rationale,
+        answer_by,
     )
 
 

@@ -127,6 +127,11 @@ class DecisionForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 4}),
         help_text="Required. The lab reads it, and it is printed in the report.",
     )
+    answer_by = forms.DateField(
+        label="The lab answers by (changes only, optional)",
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )
 
 
 class AssignForm(forms.Form):
@@ -157,6 +162,18 @@ class QueueFilterForm(forms.Form):
         required=False,
         choices=[("", "Any age"), *((key, f"{days}+ days") for key, days in QUEUE_AGES.items())],
     )
+    evidence = forms.ChoiceField(
+        required=False,
+        choices=[
+            ("", "Any evidence"),
+            ("insufficient", "Insufficient evidence"),
+            ("sufficient", "Sufficient evidence"),
+        ],
+    )
+    due = forms.ChoiceField(
+        required=False,
+        choices=[("", "Any due date"), ("overdue", "Overdue"), ("week", "Due within 7 days")],
+    )
     mine = forms.BooleanField(label="Assigned to me", required=False)
     sort = forms.ChoiceField(
         required=False, choices=[(key, key) for key in QUEUE_SORTS], widget=forms.HiddenInput
@@ -177,6 +194,8 @@ class QueueFilterForm(forms.Form):
             status=data["status"],
             lab=data["lab"],
             age=data["age"],
+            evidence=data["evidence"],
+            due=data["due"],
             mine=data["mine"],
             sort=data["sort"] or "-submitted",
         )

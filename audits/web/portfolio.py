@@ -14,7 +14,7 @@ from audits.models import Submission
 from audits.roles import ensure, may_export_queue
 from audits.web import charts
 from audits.web.common import AuthenticatedRequest, portal_view
-from audits.web.presenters import humanize
+from audits.web.presenters import humanize, is_overdue
 from audits.web.regulator import queue_filter_form
 from audits.web.spreadsheets import csv_bytes, xlsx_bytes
 
@@ -33,6 +33,8 @@ EXPORT_HEADER = (
     "Assigned to",
     "Submitted at (UTC)",
     "Days waiting",
+    "Review due (UTC)",
+    "Overdue",
 )
 
 
@@ -47,6 +49,11 @@ def portfolio(request: AuthenticatedRequest) -> HttpResponse:
         {
             "summary": summary,
             "tiers": [(tier, summary.tiers.get(tier, 0)) for tier in selectors.TIER_ORDER],
+            "insufficient_tiers": [
+                (tier, summary.insufficient_tiers[tier])
+                for tier in selectors.TIER_ORDER
+                if summary.insufficient_tiers.get(tier)
+            ],
             "legend": charts.tier_legend(),
             "tiers_by_lab_svg": charts.stacked_bars_svg(
                 summary.tiers_by_lab, label="Current tier of each lab's filings"
@@ -55,7 +62,9 @@ def portfolio(request: AuthenticatedRequest) -> HttpResponse:
                 summary.tiers_by_month, label="Tiers of filings by month of submission"
             ),
             "level3_svg": charts.ranked_bars_svg(
-                level3, total=sum(summary.tiers.values()), label="Criteria most often at level 3"
+                level3,
+                total=sum(summary.tiers.values()) + summary.insufficient,
+                label="Criteria most often at level 3",
             ),
             "level3": level3,
             "coverage_svg": charts.coverage_svg(
@@ -79,8 +88,8 @@ def _export_rows(request: AuthenticatedRequest) -> list[list[Any]]:
     now = timezone.now()
     rows = []
     for submission in selectors.review_queue(user=request.user, filters=filters):
-        score = getattr(submission, "latest_score", None)
-        coverage = getattr(submission, "latest_coverage", None)
+        score = submission.current_score
+        coverage = submission.current_coverage
         rows.append(
             [
                 submission.reference,
@@ -89,13 +98,15 @@ def _export_rows(request: AuthenticatedRequest) -> list[list[Any]]:
                 submission.model_version,
                 submission.get_status_display(),
                 submission.revision,
-                getattr(submission, "latest_tier", None) or "",
+                submission.current_tier,
                 round(score, 2) if score is not None else None,
                 round(coverage, 3) if coverage is not None else None,
-                getattr(submission, "latest_insufficient", None),
+                submission.current_insufficient if submission.current_tier else None,
                 submission.assigned_to.get_username() if submission.assigned_to else "",
                 submission.submitted_at,
                 (now - submission.submitted_at).days if submission.submitted_at else None,
+                submission.review_due_at,
+                is_overdue(submission, now),
             ]
         )
     return rows

@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any, TypeGuard
 
 from django.utils.safestring import SafeString, mark_safe
@@ -445,3 +446,12 @@ def schema_enum_labels() -> dict[str, list[str]]:
         if values:
             labels[path] = list(values)
     return labels
+
+
+def is_overdue(submission: Any, now: datetime) -> bool:
+    """The regulator's review of `submission` is past its due date."""
+    return (
+        submission.status in ("submitted", "under_review")
+        and submission.review_due_at is not None
+        and submission.review_due_at < now
+    )

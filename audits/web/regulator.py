@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.db import transaction
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
 from audits import selectors
@@ -25,7 +28,7 @@ from audits.web.forms import (
 from audits.web.submission import render_submission_page
 
 QUEUE_PAGE_SIZE = 50
-DECISIONS = {
+DECISIONS: dict[str, tuple[Any, str]] = {
     "request_changes": (submissions.submission_request_changes, "Changes requested"),
     "accept": (submissions.submission_accept, "Accepted"),
     "reject": (submissions.submission_reject, "Rejected"),
@@ -40,6 +43,7 @@ QUEUE_COLUMNS = (
     (None, "Coverage"),
     (None, "Assigned to"),
     ("submitted", "Submitted"),
+    ("due", "Review due"),
 )
 
 
@@ -84,6 +88,7 @@ def queue(request: AuthenticatedRequest) -> HttpResponse:
             "page_obj": page,
             "columns": columns,
             "query": query.urlencode(),
+            "now": timezone.now(),
             "section": "queue",
         },
     )
@@ -185,13 +190,18 @@ def decide(request: AuthenticatedRequest, reference: str) -> HttpResponse:
     submission = selectors.submission_get(user=request.user, reference=reference)
     form = DecisionForm(request.POST)
     if form.is_valid():
-        service, label = DECISIONS[form.cleaned_data["decision"]]
+        decision = form.cleaned_data["decision"]
+        service, label = DECISIONS[decision]
+        options = (
+            {"answer_by": form.cleaned_data["answer_by"]} if decision == "request_changes" else {}
+        )
         try:
             # The decision service also requests the report (final on accept or reject).
             service(
                 submission=submission,
                 acting_user=request.user,
                 rationale=form.cleaned_data["rationale"],
+                **options,
             )
         except ServiceError as error:
             form.add_error(None, error.message)

@@ -9,6 +9,7 @@ from django.contrib import messages
 from django.http import FileResponse, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
 from audits import selectors
@@ -120,6 +121,7 @@ def submission_context(
         "section": "queue" if regulator else "filings",
         "diff": page.assessment.diff if page.assessment and page.assessment.diff else None,
         "rescored_from": page.assessment.rescored_from if page.assessment else None,
+        "now": timezone.now(),
     }
     if regulator:
         reviewing = (

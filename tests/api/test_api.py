@@ -172,9 +172,15 @@ def test_list_filters_by_status_and_model(lab_key, lab_member):
     assert lab_key.get(URL, {"status": "bogus"}).status_code == 400
 
 
-def test_list_page_size_is_capped(lab_key, settings):
+def test_list_page_size_is_capped(lab_key, lab_member, settings):
+    settings.API_MAX_PAGE_SIZE = 3
+    for index in range(5):
+        make_draft(lab_member, model_name=f"Model {index}")
     response = lab_key.get(URL, {"page_size": 100_000})
     assert response.status_code == 200
+    body = response.json()
+    assert (body["count"], len(body["results"])) == (5, 3)
+    assert body["next"] is not None
 
 
 @pytest.mark.parametrize("count", [1, 6])

@@ -36,18 +36,21 @@ def test_the_dashboard_lists_the_labs_filings_only(lab_member, other_lab_member)
     assert other.reference not in response.content.decode()
 
 
+@pytest.mark.parametrize("count", [1, 6])
 def test_the_dashboard_costs_the_same_queries_for_many_filings(
-    lab_member, django_assert_max_num_queries
+    count, lab_member, django_assert_num_queries
 ):
-    for version in range(6):
+    for version in range(count):
         lifecycle.submission_submit(
             submission=make_draft(lab_member, "Atlas", str(version)),
             acting_user=lab_member,
             accuracy_declared=True,
         )
     client = client_for(lab_member)
-    with django_assert_max_num_queries(8):
-        client.get(reverse("filings"))
+    client.get(reverse("filings"))  # warm: the session's first read
+    # session, user, membership, the nav's check, the filings (one query for the list).
+    with django_assert_num_queries(5):
+        assert client.get(reverse("filings")).status_code == 200
 
 
 def test_a_new_filing_opens_a_draft(lab_member):

@@ -236,3 +236,52 @@ def test_submitting_needs_the_accuracy_declaration(draft, lab_member):
     draft.refresh_from_db()
     assert draft.status == "draft"
     assert not draft.revisions.exists()
+
+
+def test_working_days_skip_weekends():
+    from datetime import UTC, datetime
+
+    from audits.services.submissions import working_days_after
+
+    friday = datetime(2026, 12, 4, 15, 0, tzinfo=UTC)
+    assert working_days_after(friday, 1) == datetime(2026, 12, 7, 23, 59, 59, tzinfo=UTC)
+    assert working_days_after(friday, 10).date().isoformat() == "2026-12-18"
+
+
+def test_a_submission_gets_its_review_due_date_from_the_tiers_service_level(
+    draft, lab_member, settings
+):
+    settings.GOVPORTAL_REVIEW_SLA_DAYS = {"default": 30, "moderate": 3}
+    submission = submission_submit(submission=draft, acting_user=lab_member, accuracy_declared=True)
+    tier = submission.current_assessment.tier
+    days = settings.GOVPORTAL_REVIEW_SLA_DAYS.get(tier, 30)
+    from audits.services.submissions import working_days_after
+
+    assert submission.review_due_at == working_days_after(submission.submitted_at, days)
+    event = AuditEvent.objects.get(action="submission.submit")
+    assert event.payload["review_due_at"] == submission.review_due_at.isoformat()
+
+
+def test_a_change_request_can_set_the_date_the_lab_answers_by(draft, lab_member, reviewer):
+    import datetime
+
+    from django.utils import timezone
+
+    submission = submission_submit(submission=draft, acting_user=lab_member, accuracy_declared=True)
+    submission = submission_start_review(submission=submission, acting_user=reviewer)
+    with pytest.raises(ServiceError, match="in the future"):
+        submission_request_changes(
+            submission=submission,
+            acting_user=reviewer,
+            rationale="More.",
+            answer_by=timezone.now().date(),
+        )
+    answer_by = timezone.now().date() + datetime.timedelta(days=14)
+    submission = submission_request_changes(
+        submission=submission, acting_user=reviewer, rationale="More.", answer_by=answer_by
+    )
+    assert submission.answer_due_at.date() == answer_by
+    assert Review.objects.get().answer_due_at == submission.answer_due_at
+    # Answering clears it; the new revision gets a review due date of its own.
+    again = submission_submit(submission=submission, acting_user=lab_member, accuracy_declared=True)
+    assert again.answer_due_at is None and again.review_due_at is not None
