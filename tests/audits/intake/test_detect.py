@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from audits.intake import IntakeError, detect_format, import_file
-from tests.audits.intake.cards_support import SAMPLES, sample, shared_samples
+from tests.audits.intake.cards_support import SAMPLES, require_shared_samples, sample
 
 EXPECTED_KINDS = {
     "coding-agent.filing.yaml": "filing",
@@ -54,21 +54,16 @@ def test_copied_samples_cover_the_expected_files():
     assert set(EXPECTED_KINDS) <= {path.name for path in SAMPLES.iterdir()}
 
 
-SHARED = shared_samples()
-
-
-@pytest.mark.skipif(SHARED is None, reason="../shared/samples is not present")
-@pytest.mark.parametrize(
-    "name",
-    sorted(p.name for p in (SHARED / "model_cards").iterdir()) if SHARED else [],
-)
-def test_every_shared_model_card_imports(name):
-    assert SHARED is not None
-    imported = import_file(name, (SHARED / "model_cards" / name).read_bytes())
-    assert imported.kind in {
-        "hf_model_card",
-        "markdown_model_card",
-        "model_card_toolkit",
-        "cyclonedx",
-    }
-    assert imported.narrative, "every sample card has prose for the report"
+def test_every_shared_model_card_imports():
+    cards = require_shared_samples() / "model_cards"
+    names = sorted(path.name for path in cards.iterdir())
+    assert names, "the shared samples hold model cards"
+    for name in names:
+        imported = import_file(name, (cards / name).read_bytes())
+        assert imported.kind in {
+            "hf_model_card",
+            "markdown_model_card",
+            "model_card_toolkit",
+            "cyclonedx",
+        }, name
+        assert imported.narrative, f"{name}: every sample card has prose for the report"
