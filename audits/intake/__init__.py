@@ -18,6 +18,7 @@ from audits.intake.catalogue import (
 )
 from audits.intake.cyclonedx import import_cyclonedx, looks_like_cyclonedx
 from audits.intake.diagnostics.common import KINDS as DIAGNOSTIC_KINDS
+from audits.intake.diagnostics.common import looks_binary
 from audits.intake.diagnostics.sniff import sniff as sniff_diagnostics
 from audits.intake.filing import import_filing, load_json, looks_like_json, validate_filing
 from audits.intake.hf_model_card import has_front_matter, import_hf_model_card
@@ -32,6 +33,7 @@ from audits.intake.types import (
     IntakeWarning,
     Location,
     NarrativeSection,
+    refuse_nul,
 )
 from audits.intake.yaml_safe import decode_utf8
 
@@ -113,20 +115,6 @@ def _looks_like_utf16(content: bytes) -> bool:
     return even.count(0) > 0.9 * len(even) or odd.count(0) > 0.9 * len(odd)
 
 
-def _looks_binary(content: bytes) -> bool:
-    """Bytes that are not text at all (rather than text with one bad character in it)."""
-    sample = content[:8192]
-    if sample.count(0) > max(1, len(sample) // 100):
-        return True
-    if b"\x00" not in sample:
-        return False
-    try:
-        sample.decode("utf-8")
-    except UnicodeDecodeError as error:
-        return error.start < len(sample) - 3  # not merely a character cut at the sample's end
-    return False
-
-
 def detect_format(source: str, content: bytes, *, expect: Expect = "any") -> str:
     """The input kind of `content`: "filing", "hf_model_card", "markdown_model_card",
     "model_card_toolkit", "cyclonedx", or a diagnostics kind ("diagnostics:<kind>").
@@ -184,7 +172,7 @@ def _detect(source: str, content: bytes, expect: Expect) -> str:
                 "is NUL); save it as UTF-8 and upload it again",
                 file=source,
             ) from None
-        if what != "binary data" or _looks_binary(content):
+        if what != "binary data" or looks_binary(content):
             raise IntakeError(
                 f"the file is {what}, not a text format the portal reads; upload {known}",
                 file=source,
@@ -259,15 +247,3 @@ def import_file(
         ) from error
     refuse_nul(imported)
     return imported
-
-
-def refuse_nul(imported: Imported) -> None:
-    """Refuse a NUL character in any text the import would store (JSON's \\u0000, YAML's
-    "\\0"): PostgreSQL cannot store it, and no lab means it. Names the place it came from."""
-    for text, location in imported.strings():
-        if "\x00" in text:
-            raise IntakeError(
-                f"a text here contains a NUL character ({text[:40]!r}); remove it "
-                "(it is often a \\u0000 escape left by an export tool)",
-                **location.as_dict(),
-            )

@@ -376,7 +376,6 @@ def _contradictions(imports: list[Imported]) -> list[IntakeWarning]:
                             "metric; the reviewer should ask which one is right"
                         ),
                         location=claim.location,
-                        kind="card_contradicts_evaluation",
                     )
                 )
     return warnings
@@ -447,7 +446,6 @@ def _merge_metadata(
                         f"{key} is {first['value']!r} in {first_source} but "
                         f"{entry['value']!r} here; the first is shown",
                         location,
-                        kind="metadata_differs",
                     )
                 )
         for section in imported.narrative:
@@ -485,7 +483,6 @@ def _mark_confidential(
                     f"confidential_sections lists {title!r}, but no narrative section has that "
                     "title; check the spelling against the card's headings",
                     location_from(entry["source"]),
-                    kind="confidential_title_unmatched",
                 )
             )
     return [

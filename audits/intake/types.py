@@ -92,7 +92,9 @@ class IntakeWarning:
     """Something accepted but worth a reviewer's attention (a malformed optional block...).
 
     `kind` groups warnings that say the same thing about different places ("a value that is
-    not a number"); without one, warnings with the same message are the same kind. When
+    not a number"): give one where a file can repeat a warning per row or entry. Without
+    one, only warnings with the same message are the same kind, so distinct findings (two
+    contradicted claims) stay apart. When
     several of a kind are folded into one, `repeats` counts the others and `also` names the
     first few of their places; the message then ends with "… and N more like this".
     """
@@ -314,6 +316,18 @@ class Imported:
         for item in self.evidence:
             where = self.provenance.get(f"evidence[{item.get('file')}]") or Location(self.source)
             yield from ((text, where) for text in _texts(item))
+
+
+def refuse_nul(imported: Imported) -> None:
+    """Refuse a NUL character in any text the import would store (JSON's \\u0000, YAML's
+    "\\0"): PostgreSQL cannot store it, and no lab means it. Names the place it came from."""
+    for text, location in imported.strings():
+        if "\x00" in text:
+            raise IntakeError(
+                f"this text contains a NUL character ({text[:40]!r}), which the portal "
+                "cannot store; remove it (it is often a \\u0000 escape left by an export tool)",
+                **location.as_dict(),
+            )
 
 
 def _texts(value: Any) -> Iterator[str]:

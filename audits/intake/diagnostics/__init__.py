@@ -45,7 +45,7 @@ from audits.intake.diagnostics.intervals import (
     wilson_interval,
 )
 from audits.intake.diagnostics.sniff import Sniffed, detect, sniff
-from audits.intake.types import Imported, IntakeError
+from audits.intake.types import Imported, IntakeError, refuse_nul
 
 __all__ = [
     "KINDS",
@@ -82,6 +82,7 @@ def import_diagnostics(source: str, content: bytes, *, aliases: Aliases | None =
     imported = Imported(source=source, kind=sniffed.kind)
     found = _read(imported, content, sniffed, aliases, budget)
     finish(imported, found, aliases, budget)
+    refuse_nul(imported)
     return imported
 
 

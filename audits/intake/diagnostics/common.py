@@ -140,11 +140,34 @@ def decode_text(source: str, content: bytes) -> str:
     return text[1:] if text.startswith(BOM) else text
 
 
+def looks_binary(content: bytes) -> bool:
+    """Bytes that are not text at all (rather than text with one bad character in it)."""
+    sample = content[:8192]
+    if sample.count(0) > max(1, len(sample) // 100):
+        return True
+    if b"\x00" not in sample:
+        return False
+    try:
+        sample.decode("utf-8")
+    except UnicodeDecodeError as error:
+        return error.start < len(sample) - 3  # not merely a character cut at the sample's end
+    return False
+
+
 def binary_error(source: str, content: bytes) -> IntakeError:
+    """The refusal of a file with a NUL byte: binary data, or text with a stray NUL."""
     offset = content.find(b"\x00")
     line = content.count(b"\n", 0, offset) + 1
+    if looks_binary(content):
+        return IntakeError(
+            f"the file is binary, not text (a NUL byte on line {line}); {FORMATS_HELP}",
+            file=source,
+            line=line,
+        )
+    column = offset - (content.rfind(b"\n", 0, offset) + 1) + 1
     return IntakeError(
-        f"the file is binary, not text (a NUL byte on line {line}); {FORMATS_HELP}",
+        f"the file contains a NUL character (line {line}, column {column}), which text "
+        "cannot hold; remove it and upload the file again",
         file=source,
         line=line,
     )

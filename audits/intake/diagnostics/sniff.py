@@ -158,7 +158,7 @@ def _is_wide(names: list[str], rest: list[str], delimiter: str) -> bool:
         cells = next(csv.reader([row.rstrip("\r\n")], delimiter=delimiter), [])
     except csv.Error:
         return False
-    return len(cells) == len(names) and any(_NUMBER.fullmatch(cell) for cell in cells)
+    return any(_NUMBER.fullmatch(cell) for cell in cells)  # ragged rows: the import says
 
 
 def _sniff_json(source: str, document: Any) -> Sniffed:

@@ -58,3 +58,16 @@ def error_of(call: Any, *args: Any, **kwargs: Any) -> IntakeError:
     except IntakeError as exc:
         return exc
     raise AssertionError(f"{call.__name__} accepted the input")
+
+
+FORMATS = DATA / "formats"
+
+
+def zipped_directory(directory: Path) -> bytes:
+    """The files under `directory` as a zip archive, paths relative to it (an upload)."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        for path in sorted(directory.rglob("*")):
+            if path.is_file():
+                archive.write(path, path.relative_to(directory).as_posix())
+    return buffer.getvalue()

@@ -70,6 +70,13 @@ CORPUS = [
         None,
     ),
     (
+        "nul_metric.json",
+        "this text contains a NUL character ('judge\\x00score')",
+        None,
+        "[1].metric",
+    ),
+    ("nul_byte.csv", "the file contains a NUL character (line 3, column 16)", 3, None),
+    (
         "inspect_error.json",
         "the evaluation sad_stages_oversight ended with an error (RuntimeError: connection "
         "reset by peer)",
