@@ -40,8 +40,8 @@ class Command(BaseCommand):
         if facts.metadata:
             self.stdout.write("metadata (shown to the regulator, not scored):")
             for key, entry in sorted(facts.metadata.items()):
-                where = describe_location(entry["source"])
-                self.stdout.write(f"  {key} = {entry['value']!r}  ← {where}")
+                source = describe_location(entry["source"])
+                self.stdout.write(f"  {key} = {entry['value']!r}  ← {source}")
         unscored = unscored_summary(facts.unscored())
         if unscored:
             self.stdout.write(unscored)
