@@ -11,7 +11,9 @@ from io import StringIO
 import pytest
 from django.core.management import call_command
 
-from audits.models import Facts
+from audits.intake.diagnostics import common
+from audits.intake.types import IntakeError
+from audits.models import DiagnosticUpload, Facts, ModelCard, StoredFile
 from audits.services.intake import diagnostics_attach, model_card_attach
 from audits.services.submissions import submission_create
 from tests.audits.intake.cards_support import REPO_ROOT
@@ -105,3 +107,47 @@ def test_assess_says_how_many_diagnostics_it_did_not_score():
     )
     assert "rubric" in json.loads(result.stdout)
     assert "1 diagnostic read but not scored" in result.stderr
+
+
+def test_a_nul_character_is_refused_before_anything_is_stored(atlas, lab_member):
+    content = (REPO_ROOT / "tests" / "data" / "bad" / "nul-escape.json").read_bytes()
+    with pytest.raises(IntakeError) as caught:
+        model_card_attach(
+            submission=atlas, acting_user=lab_member, file_name="card.json", content=content
+        )
+    assert (caught.value.location.file, caught.value.location.field) == ("card.json", "model.name")
+    assert not ModelCard.objects.filter(submission=atlas).exists()
+    assert not StoredFile.objects.exists()
+
+
+def test_repeated_rows_store_one_warning_not_one_per_row(atlas, lab_member):
+    rows = b"".join(b"scheming.in_context_rate,0.12\n" for _ in range(2_000))
+    outcome = diagnostics_attach(
+        submission=atlas,
+        acting_user=lab_member,
+        file_name="repeats.csv",
+        content=b"metric,value\n" + rows,
+    )
+    upload = DiagnosticUpload.objects.get(pk=outcome.upload.pk)
+    assert len(upload.warnings) == 1
+    assert upload.warnings[0]["repeats"] == 1_998
+    assert len(upload.extracted["warnings"]) == 1
+    stored = Facts.objects.get(pk=outcome.facts.pk)
+    assert [w["message"] for w in stored.warnings if "repeats.csv" in w["file"]] == [
+        upload.warnings[0]["message"]
+    ]
+
+
+def test_runaway_repeats_are_refused_and_leave_nothing(atlas, lab_member, monkeypatch):
+    monkeypatch.setattr(common, "MAX_DISTINCT_METRICS", 100)
+    monkeypatch.setattr(common, "MAX_DUPLICATE_ROWS", 50)
+    rows = b"".join(b"scheming.in_context_rate,0.12\n" for _ in range(500))
+    with pytest.raises(IntakeError) as caught:
+        diagnostics_attach(
+            submission=atlas,
+            acting_user=lab_member,
+            file_name="repeats.csv",
+            content=b"metric,value\n" + rows,
+        )
+    assert caught.value.location.line == 53
+    assert not DiagnosticUpload.objects.filter(submission=atlas).exists()
