@@ -18,6 +18,7 @@ from typing import Any
 from audits.intake.aliases import TABLE_NAMESPACE, Aliases
 from audits.intake.catalogue import CATALOGUE, UNIT_RANGES, check_metric_value
 from audits.intake.types import Diagnostic, Imported, IntakeError, Location
+from audits.intake.yaml_safe import decode_utf8
 
 KIND_TABLE = "diagnostics_table"
 KIND_WIDE_TABLE = "diagnostics_wide_table"
@@ -123,21 +124,11 @@ def parse_shots(value: Any) -> int | None:
 
 
 def decode_text(source: str, content: bytes) -> str:
-    """UTF-8 text of an upload (a byte-order mark is dropped); NUL bytes and other encodings
-    are refused with the line they are on."""
+    """UTF-8 text of an upload (a byte-order mark is dropped); binary data and other
+    encodings are refused with the line they are on (`yaml_safe.decode_utf8`)."""
     if b"\x00" in content:
         raise binary_error(source, content)
-    try:
-        text = content.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        line = content.count(b"\n", 0, exc.start) + 1
-        raise IntakeError(
-            f"the file is not UTF-8 text (byte 0x{content[exc.start]:02x} on line {line}); "
-            "save or export it as UTF-8 and upload it again",
-            file=source,
-            line=line,
-        ) from exc
-    return text[1:] if text.startswith(BOM) else text
+    return decode_utf8(content, source=source)
 
 
 def looks_binary(content: bytes) -> bool:

@@ -132,19 +132,25 @@ class Table:
         return str(self.frame[column].iloc[row])
 
 
-def check_columns(source: str, names: list[str], *, line: int | None) -> None:
-    """Refuse repeated, unknown or missing columns, naming the column."""
-    where = {"line": line} if line is not None else {}
+def check_unique_columns(source: str, names: list[str], *, line: int | None) -> None:
+    """Refuse a column named twice (names are compared as normalized: case, spaces)."""
     seen: set[str] = set()
     for name in names:
         if name in seen:
             raise IntakeError(
                 f"column {name!r} appears twice in the header; keep one",
                 file=source,
+                line=line,
                 field=name,
-                **where,
             )
         seen.add(name)
+
+
+def check_columns(source: str, names: list[str], *, line: int | None) -> None:
+    """Refuse repeated, unknown or missing columns, naming the column."""
+    check_unique_columns(source, names, line=line)
+    where = {"line": line} if line is not None else {}
+    seen = set(names)
     per_sample = "sample_id" in seen
     allowed = PER_SAMPLE_COLUMNS if per_sample else SUMMARY_COLUMNS
     for name in names:

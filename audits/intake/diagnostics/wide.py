@@ -38,7 +38,7 @@ from audits.intake.diagnostics.common import (
     with_shots,
 )
 from audits.intake.diagnostics.intervals import stderr_interval
-from audits.intake.diagnostics.tables import RowLines, read_csv_bytes
+from audits.intake.diagnostics.tables import RowLines, check_unique_columns, read_csv_bytes
 from audits.intake.types import Diagnostic, Imported, IntakeError, Location
 
 TASK_COLUMNS = ("task", "benchmark", "dataset", "eval")
@@ -53,7 +53,7 @@ def import_wide(
     imported: Imported, content: bytes, header: list[str], delimiter: str, budget: Budget
 ) -> list[Found]:
     source = imported.source
-    _check_header(source, header)
+    check_unique_columns(source, header, line=1)
     body = content[3:] if content.startswith(BOM.encode()) else content
     if body.count(b"\n") > common.MAX_DISTINCT_METRICS + 1:
         raise IntakeError(
@@ -268,16 +268,3 @@ def _row_metric(
                 )
             diagnostic.ci_low, diagnostic.ci_high, diagnostic.method = low, high, None
     return diagnostic
-
-
-def _check_header(source: str, header: list[str]) -> None:
-    seen: set[str] = set()
-    for name in header:
-        if name in seen:
-            raise IntakeError(
-                f"column {name!r} appears twice in the header; keep one",
-                file=source,
-                line=1,
-                field=name,
-            )
-        seen.add(name)

@@ -60,7 +60,7 @@ CORPUS = [
         "sample_id",
     ),
     ("records_nan.json", "value is NaN", None, "[1].value"),
-    ("latin1.csv", "the file is not UTF-8 text (byte 0xe9 on line 3)", 3, None),
+    ("latin1.csv", "the file is not UTF-8 text: byte 79 (0xe9) on line 3", 3, None),
     ("garbage.bin", "the file is binary, not text", 1, None),
     ("not_a_zip.eval", "not a zip archive: an Inspect .eval log is a zip file", None, None),
     (
