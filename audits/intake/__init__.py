@@ -189,9 +189,13 @@ def _detect(source: str, content: bytes, expect: Expect) -> str:
         return "markdown_model_card"
     if sniffed.problem is not None and sniffed.problem.message.startswith("a table whose"):
         raise sniffed.problem  # a table with the wrong columns: say which were expected
+    looked_for = (
+        "no table header, results JSON or log found"
+        if expect == "diagnostics"
+        else "no filing_schema, front matter, markdown heading or table header found"
+    )
     raise IntakeError(
-        f"the file is text but not a format the portal reads (no filing_schema, front "
-        f"matter, markdown heading or table header found); upload {known}",
+        f"the file is text but not a format the portal reads ({looked_for}); upload {known}",
         file=source,
         line=1,
     )

@@ -67,3 +67,31 @@ def test_every_shared_model_card_imports():
             "cyclonedx",
         }, name
         assert imported.narrative, f"{name}: every sample card has prose for the report"
+
+
+def test_the_diagnostics_slot_names_only_diagnostics_formats():
+    for content in (b'{"colour": 1}', b"just some words\n", b"%PDF-1.7 binary"):
+        with pytest.raises(IntakeError) as caught:
+            import_file("upload.bin", content, expect="diagnostics")
+        message = caught.value.message
+        assert "diagnostics file" in message
+        assert "model card" not in message and "filing" not in message
+    with pytest.raises(IntakeError, match="this is a Hugging Face model card, not a diagnostics"):
+        import_file("README.md", b"---\nlicense: mit\n---\n# Atlas\n", expect="diagnostics")
+
+
+def test_the_model_card_slot_refuses_diagnostics_and_names_card_formats():
+    with pytest.raises(IntakeError, match=r"this is a diagnostics file \(diagnostics_table\)"):
+        import_file("run.csv", b"metric,value\nx,1\n", expect="model_card")
+    with pytest.raises(IntakeError) as caught:
+        import_file("x.json", b'{"colour": 1}', expect="model_card")
+    assert "Model Card Toolkit JSON" in caught.value.message
+    assert "lm-evaluation-harness" not in caught.value.message
+
+
+def test_a_table_with_the_wrong_header_says_what_it_expected_and_found():
+    with pytest.raises(IntakeError) as caught:
+        import_file("scores.csv", b"name,score_text\nfoo,high\n")
+    assert caught.value.location.line == 1
+    assert "a table whose header has the columns name, score_text" in caught.value.message
+    assert "no table header found" not in caught.value.message
