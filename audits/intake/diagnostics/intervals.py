@@ -113,7 +113,7 @@ def aggregate_samples_estimate(
     """
     # Summing floats can put the mean of identical values an ulp outside them.
     mean = min(max(mean, minimum), maximum)
-    samples = f"{count} sample{'s' if count != 1 else ''}"
+    samples = f"{count:,} sample{'s' if count != 1 else ''}"
     if binary:
         low, high = wilson_interval(mean, count)
         method = f"mean of {samples}; Wilson score 95% interval"

@@ -27,7 +27,8 @@ _GOLDEN = np.uint64(0x9E3779B97F4A7C15)  # spreads the metric code over the hash
 def aggregate(table: Table, aliases: Aliases, budget: Budget) -> list[Found]:
     """One diagnostic per metric of a per-sample table (see the module docstring)."""
     frame = table.frame
-    codes = frame["metric"].cat.codes.to_numpy()
+    # One cast for every bincount and index below (each would otherwise cast again).
+    codes = frame["metric"].cat.codes.to_numpy().astype(np.intp)
     names = [str(name) for name in frame["metric"].cat.categories]
     _check_sample_ids(table, codes)
     budget.check("checking sample ids")
