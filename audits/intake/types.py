@@ -15,6 +15,7 @@ from typing import Any
 FOLDED_LOCATIONS_SHOWN = 3
 MAX_WARNINGS_PER_FILE = 50
 MAX_WARNINGS_PER_FACTS = 200
+NOT_KEPT = "warnings_not_kept"
 
 
 @dataclass(frozen=True)
@@ -94,9 +95,10 @@ class IntakeWarning:
     `kind` groups warnings that say the same thing about different places ("a value that is
     not a number"): give one where a file can repeat a warning per row or entry. Without
     one, only warnings with the same message are the same kind, so distinct findings (two
-    contradicted claims) stay apart. When
-    several of a kind are folded into one, `repeats` counts the others and `also` names the
-    first few of their places; the message then ends with "… and N more like this".
+    contradicted claims) stay apart. When several of a kind are folded into one, `repeats`
+    counts the others and `also` names the first few of their places; the message then ends
+    with "… and N more like this". A warning of kind NOT_KEPT stands for `repeats` warnings
+    left out by the cap (`bounded_warnings`).
     """
 
     message: str
@@ -108,6 +110,12 @@ class IntakeWarning:
     @property
     def text(self) -> str:
         """The message as people read it, with the folded repeats summarized."""
+        if self.kind == NOT_KEPT:
+            return (
+                f"{self.repeats:,} more warning{'s' if self.repeats != 1 else ''} of other kinds "
+                "were not kept (only the first kinds are); correct the problems above and "
+                "upload the file again to see the rest"
+            )
         if not self.repeats:
             return self.message
         places = "; ".join(str(place) for place in self.also)
@@ -130,7 +138,9 @@ class IntakeWarning:
         """The inverse of `as_dict`."""
         repeats = int(raw.get("repeats") or 0)
         message = str(raw["message"])
-        if repeats:
+        if raw.get("kind") == NOT_KEPT:
+            message = ""  # its text is made from the count
+        elif repeats:
             message = message.split(f" … and {repeats:,} more like this", 1)[0]
         return cls(
             message=message,
@@ -159,29 +169,28 @@ def bounded_warnings(warnings: Iterable[IntakeWarning], *, limit: int) -> list[I
     """Fold warnings of one kind from one file into one, and keep at most `limit`.
 
     Order is kept (by each kind's first warning). When more kinds than `limit` remain, the
-    last kept entry says how many were left out, so the cap is visible, never silent.
+    last entry (kind NOT_KEPT) says how many were left out, so the cap is visible, never
+    silent; bounding an already bounded list keeps that count.
     """
     folded: dict[tuple[str, str], IntakeWarning] = {}
     dropped = 0
+    dropped_from: Location | None = None
     for warning in warnings:
         key = _warning_key(warning)
-        if key in folded:
+        if warning.kind == NOT_KEPT:
+            dropped += warning.repeats
+            dropped_from = dropped_from or warning.location
+        elif key in folded:
             folded[key] = folded[key].folded(warning)
         elif len(folded) < limit - 1:
             folded[key] = warning
         else:
             dropped += 1 + warning.repeats
+            dropped_from = dropped_from or Location(file=warning.location.file)
     kept = list(folded.values())
     if dropped:
-        first_dropped = kept[-1].location if kept else Location(file="facts")
         kept.append(
-            IntakeWarning(
-                f"{dropped:,} more warning{'s' if dropped != 1 else ''} of other kinds were not "
-                f"kept (at most {limit} are); correct the problems above and upload the "
-                "file again to see the rest",
-                Location(file=first_dropped.file),
-                kind="warnings_not_kept",
-            )
+            IntakeWarning("", dropped_from or Location(file="facts"), NOT_KEPT, repeats=dropped)
         )
     return kept
 

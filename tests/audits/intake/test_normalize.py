@@ -10,7 +10,12 @@ from audits.canonical import sha256_hex
 from audits.intake import Diagnostic, Imported, IntakeErrors, Location, import_file, merge
 from audits.intake.catalogue import unscored_diagnostics, unscored_summary
 from audits.intake.filing import schema_leaf_paths
-from audits.intake.types import MAX_WARNINGS_PER_FACTS, imported_from_dict, imported_to_dict
+from audits.intake.types import (
+    MAX_WARNINGS_PER_FACTS,
+    MAX_WARNINGS_PER_FILE,
+    imported_from_dict,
+    imported_to_dict,
+)
 from tests.audits.intake.cards_support import FILING_HEAD, sample
 
 ZEPHYR = "hf-mirror_HuggingFaceH4_zephyr-7b-beta_README.md"
@@ -299,8 +304,28 @@ def test_facts_warnings_are_folded_and_capped():
         imports.append(imported)
     facts = merge(imports)
     assert len(facts.warnings) == MAX_WARNINGS_PER_FACTS
-    assert facts.warnings[-1].kind == "warnings_not_kept"
-    assert "more warnings of other kinds were not kept" in facts.warnings[-1].message
+    not_kept = facts.warnings[-1]
+    assert not_kept.kind == "warnings_not_kept"
+    # 300 file warnings and 3 for the missing model name, version and developer.
+    assert not_kept.repeats == 303 - (MAX_WARNINGS_PER_FACTS - 1)
+    assert not_kept.text.startswith("104 more warnings of other kinds were not kept")
+
+
+def test_one_file_keeps_at_most_its_cap_and_counts_the_rest():
+    imported = evaluation("noisy.json")
+    for index in range(80):
+        imported.warn(f"problem {index}", Location("noisy.json", line=index + 1), kind=f"k{index}")
+        imported.warn(
+            f"problem {index} again", Location("noisy.json", line=index + 1), kind=f"k{index}"
+        )
+    assert len(imported.warnings) == MAX_WARNINGS_PER_FILE
+    assert imported.warnings[0].repeats == 1
+    not_kept = imported.warnings[-1]
+    assert (not_kept.kind, not_kept.repeats) == ("warnings_not_kept", 2 * 80 - 2 * 49)
+    stored = json.loads(json.dumps(imported_to_dict(imported)))
+    again = imported_from_dict(stored)
+    assert again.warnings == imported.warnings
+    assert stored["warnings"][-1]["message"] == not_kept.text
 
 
 def test_unscored_diagnostics_are_listed_with_their_sources():
