@@ -34,7 +34,6 @@ def test_json_filing_is_a_filing():
 
 
 def test_diagnostics_table_goes_to_the_diagnostics_importers():
-    pytest.importorskip("audits.intake.diagnostics")
     imported = import_file("run.csv", b"metric,value\neval_awareness.rate,0.05\n")
     assert imported.kind == "diagnostics_table"
     assert imported.diagnostics[0].metric == "eval_awareness.rate"
