@@ -94,3 +94,20 @@ def test_a_table_with_the_wrong_header_says_what_it_expected_and_found():
     assert caught.value.location.line == 1
     assert "a table whose header has the columns name, score_text" in caught.value.message
     assert "no table header found" not in caught.value.message
+
+
+def test_missing_shared_samples_skip_locally_and_fail_in_ci(monkeypatch, tmp_path):
+    from tests.audits.intake import cards_support
+
+    monkeypatch.setattr(cards_support, "REPO_ROOT", tmp_path / "checkout")
+    monkeypatch.delenv("GOVPORTAL_SHARED_SAMPLES", raising=False)
+    monkeypatch.delenv("CI", raising=False)
+    with pytest.raises(pytest.skip.Exception):
+        cards_support.require_shared_samples()
+    monkeypatch.setenv("CI", "true")
+    with pytest.raises(pytest.fail.Exception, match="GOVPORTAL_SHARED_SAMPLES"):
+        cards_support.require_shared_samples()
+    elsewhere = tmp_path / "samples"
+    elsewhere.mkdir()
+    monkeypatch.setenv("GOVPORTAL_SHARED_SAMPLES", str(elsewhere))
+    assert cards_support.require_shared_samples() == elsewhere
