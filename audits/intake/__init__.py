@@ -19,7 +19,7 @@ from audits.intake.catalogue import (
 from audits.intake.cyclonedx import import_cyclonedx, looks_like_cyclonedx
 from audits.intake.diagnostics.common import KINDS as DIAGNOSTIC_KINDS
 from audits.intake.diagnostics.common import looks_binary
-from audits.intake.diagnostics.sniff import sniff as sniff_diagnostics
+from audits.intake.diagnostics.recognize import sniff as sniff_diagnostics
 from audits.intake.filing import import_filing, load_json, looks_like_json, validate_filing
 from audits.intake.hf_model_card import has_front_matter, import_hf_model_card
 from audits.intake.markdown_card import import_markdown_card

@@ -1,6 +1,6 @@
 """Diagnostic-file importers, one module per format:
 
-    sniff.py         which kind of file an upload is (light: no pandas)
+    recognize.py     which kind of file an upload is (light: no pandas)
     tables.py        long CSV/TSV tables and JSON records (summary and per-sample)
     samples.py       per-sample statistics: rows aggregated into one diagnostic per metric
     wide.py          wide CSV/TSV tables: one row per task or run, one column per metric
@@ -44,7 +44,7 @@ from audits.intake.diagnostics.intervals import (
     aggregate_samples_estimate,
     wilson_interval,
 )
-from audits.intake.diagnostics.sniff import Sniffed, detect, sniff
+from audits.intake.diagnostics.recognize import Sniffed, detect, sniff
 from audits.intake.types import Imported, IntakeError, refuse_nul
 
 __all__ = [

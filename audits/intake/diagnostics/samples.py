@@ -122,9 +122,9 @@ def _per_metric(codes: np.ndarray, values: np.ndarray, metrics: int) -> _PerMetr
 
 def _metrics_in_file_order(codes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """The metric codes in the order they first appear, and the row of each first one."""
-    unique, first = np.unique(codes, return_index=True)
-    order = np.argsort(first, kind="stable")
-    return unique[order], first[order]
+    # A hash pass (drop_duplicates keeps first occurrences in file order), not a sort.
+    firsts = pd.Series(codes).drop_duplicates()
+    return firsts.to_numpy(), firsts.index.to_numpy()
 
 
 def _check_sample_ids(table: Table, codes: np.ndarray) -> None:

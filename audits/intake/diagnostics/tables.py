@@ -25,7 +25,7 @@ import pandas as pd
 from audits.intake.aliases import TABLE_NAMESPACE
 from audits.intake.diagnostics import common
 from audits.intake.diagnostics.common import BOM, Budget, Found, decode_text
-from audits.intake.diagnostics.sniff import PER_SAMPLE_COLUMNS, SUMMARY_COLUMNS
+from audits.intake.diagnostics.recognize import PER_SAMPLE_COLUMNS, SUMMARY_COLUMNS
 from audits.intake.types import Diagnostic, IntakeError, Location
 
 NUMERIC_COLUMNS = ("value", "ci_low", "ci_high", "n")
