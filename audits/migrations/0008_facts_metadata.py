@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('audits', '0006_submission_declaration'),
+        ('audits', '0007_audit_chain_keyed'),
     ]
 
     operations = [
