@@ -328,6 +328,9 @@ class Facts(models.Model):
     warnings = models.JSONField(default=list)
     missing = models.JSONField(default=list)
     narrative = models.JSONField(default=list)
+    # Card metadata and confidential marks, {key: {"value", "source"}}: shown, never scored
+    # or part of sha256 (audits.intake.normalize.Facts).
+    metadata = models.JSONField(default=dict)
     sha256 = models.CharField(max_length=64)
     built_at = models.DateTimeField(auto_now=True)
 

@@ -26,7 +26,7 @@ from audits.intake.types import IntakeError
 DEFAULT_ALIAS_FILE = Path(__file__).with_name("metric_aliases.yaml")
 
 # Namespaces a key may start with; a key without one names a table's `metric` column.
-NAMESPACES = ("lm_eval", "inspect")
+NAMESPACES = ("lm_eval", "lighteval", "helm", "inspect")
 TABLE_NAMESPACE = "table"
 
 _STR_TAG = "tag:yaml.org,2002:str"

@@ -7,8 +7,9 @@ shown in the report but not scored. The unit decides the range a value must fall
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 Unit = Literal["fraction", "percentage_points", "steps"]
 Direction = Literal["higher", "lower"]
@@ -156,3 +157,42 @@ def check_metric_value(metric: str, value: float) -> str | None:
             f"it must be {allowed}. Report the value in the catalogue unit, not rescaled"
         )
     return None
+
+
+def unscored_diagnostics(
+    document: Mapping[str, Any], provenance: Mapping[str, Any] | None = None
+) -> list[dict[str, Any]]:
+    """The diagnostics of a facts document that were read but are not scored by the rubric
+    because their metric is not in the metric catalogue, in document order.
+
+    Each entry is `{"metric", "value", "source"}`, where `source` is the file the value
+    came from; with `provenance` (the facts' provenance) it also has `location`, the
+    `{"file", "line", "field"}` of the value in that file. Pure: reads nothing else.
+    """
+    unscored: list[dict[str, Any]] = []
+    for diagnostic in document.get("diagnostics") or []:
+        metric = diagnostic.get("metric")
+        if metric in CATALOGUE:
+            continue
+        entry = {
+            "metric": metric,
+            "value": diagnostic.get("value"),
+            "source": diagnostic.get("source"),
+        }
+        where = (provenance or {}).get(f"diagnostics[{metric}]")
+        if where is not None:
+            entry["location"] = {key: where.get(key) for key in ("file", "line", "field")}
+        unscored.append(entry)
+    return unscored
+
+
+def unscored_summary(unscored: Sequence[Mapping[str, Any]], *, shown: int = 5) -> str | None:
+    """ "N diagnostics read but not scored (not in the metric catalogue): a, b, … and M more",
+    or None when there are none. For the command line, the portal and the report."""
+    if not unscored:
+        return None
+    count = len(unscored)
+    names = ", ".join(str(entry["metric"]) for entry in unscored[:shown])
+    more = f" and {count - shown} more" if count > shown else ""
+    noun = "diagnostic" if count == 1 else "diagnostics"
+    return f"{count} {noun} read but not scored (not in the metric catalogue): {names}{more}"

@@ -9,9 +9,12 @@ the only machine-learning-model component (nested components included). Its fact
     modelCard.quantitativeAnalysis.performanceMetrics[i]
                                       -> diagnostic `cyclonedx.<type>[.<slice>]`
     modelCard.considerations.*        -> narrative sections
-    modelCard.modelParameters (task, architectureFamily, modelArchitecture, approach,
-    datasets)                         -> card metadata under `card.` (the filing's
-                                         architecture enum is not the same vocabulary)
+    licenses (id, name or expression) -> metadata `license`
+    tags                              -> metadata `tags`
+    modelCard.modelParameters.task    -> metadata `pipeline_tag`
+    modelCard.modelParameters.datasets (name, else ref) -> metadata `datasets`
+Metadata is shown to the regulator and not scored; the rest (architecture family, approach,
+description) is not kept: the filing's architecture enum is not the same vocabulary.
 With several models and no `metadata.component`, no model.* fact is taken (we cannot tell
 which one is filed); each model's metrics are named `cyclonedx.<component>.<type>...`.
 Graphics (base64 images) are dropped.
@@ -185,25 +188,36 @@ def import_cyclonedx(source: str, content: bytes) -> Imported:
         _considerations(card.get("considerations"), f"{path}.modelCard.considerations", imported)
         parameters = card.get("modelParameters")
         if single and number == 0 and isinstance(parameters, dict):
-            for key in ("task", "architectureFamily", "modelArchitecture", "approach"):
-                if parameters.get(key):
-                    imported.set_fact(
-                        f"card.{key}",
-                        parameters[key],
-                        Location(source, None, f"{path}.modelCard.modelParameters.{key}"),
-                    )
-            datasets = [
-                d.get("name") or d.get("ref")
-                for d in parameters.get("datasets") or []
-                if isinstance(d, dict)
-            ]
-            if datasets:
-                imported.set_fact(
-                    "card.datasets",
-                    datasets,
-                    Location(source, None, f"{path}.modelCard.modelParameters.datasets"),
-                )
+            _parameters_metadata(parameters, f"{path}.modelCard.modelParameters", imported)
     return imported
+
+
+def _parameters_metadata(parameters: dict[str, Any], path: str, imported: Imported) -> None:
+    if isinstance(parameters.get("task"), str) and parameters["task"].strip():
+        where = Location(imported.source, None, f"{path}.task")
+        imported.set_metadata("pipeline_tag", parameters["task"].strip(), where)
+    datasets = [
+        str(d.get("name") or d.get("ref"))
+        for d in parameters.get("datasets") or []
+        if isinstance(d, dict) and (d.get("name") or d.get("ref"))
+    ]
+    if datasets:
+        imported.set_metadata(
+            "datasets", datasets, Location(imported.source, None, f"{path}.datasets")
+        )
+
+
+def _licenses(component: dict[str, Any]) -> list[str]:
+    found: list[str] = []
+    for entry in component.get("licenses") or []:
+        if not isinstance(entry, dict):
+            continue
+        license_ = entry.get("license")
+        if isinstance(license_, dict) and (license_.get("id") or license_.get("name")):
+            found.append(str(license_.get("id") or license_.get("name")))
+        elif isinstance(entry.get("expression"), str):
+            found.append(entry["expression"])
+    return found
 
 
 def _subject_facts(component: dict[str, Any], path: str, imported: Imported) -> None:
@@ -218,8 +232,15 @@ def _subject_facts(component: dict[str, Any], path: str, imported: Imported) -> 
         put("model.developer", "publisher")
     else:
         put("model.developer", "author")
-    for key in ("group", "description"):
-        if component.get(key):
-            imported.set_fact(
-                f"card.{key}", component[key], Location(imported.source, None, f"{path}.{key}")
-            )
+    licenses = _licenses(component)
+    if licenses:
+        imported.set_metadata(
+            "license",
+            licenses[0] if len(licenses) == 1 else licenses,
+            Location(imported.source, None, f"{path}.licenses"),
+        )
+    tags = component.get("tags")
+    if isinstance(tags, list) and tags:
+        imported.set_metadata(
+            "tags", [str(tag) for tag in tags], Location(imported.source, None, f"{path}.tags")
+        )

@@ -32,6 +32,8 @@ SCHEMA_PATH = Path(__file__).resolve().parent.parent / "schemas" / "filing-v1.js
 # The sections whose leaves are scalar (or list-of-enum) facts, in schema order.
 FACT_SECTIONS = ("model", "training", "deployment", "transparency")
 REQUIRED_MODEL_FIELDS = ("model.name", "model.version", "model.developer")
+# Titles of narrative sections the lab marks confidential (not a fact: never scored).
+CONFIDENTIAL_SECTIONS_KEY = "confidential_sections"
 
 _TYPE_WORDS = {
     "string": "text",
@@ -323,7 +325,8 @@ def facts_from_document(
     """Copy the facts of an already validated filing `document` into `imported`.
 
     Fields are dotted paths (`model.parameters`); lists of enum values are one field.
-    Diagnostics become `Diagnostic`s located at their list item; evidence is kept as given.
+    Diagnostics become `Diagnostic`s located at their list item; evidence is kept as given
+    (with its `confidential` mark); `confidential_sections` is kept as metadata (not scored).
     """
     source = imported.source
     for section in FACT_SECTIONS:
@@ -363,6 +366,14 @@ def facts_from_document(
         imported.evidence.append(dict(item))
         imported.provenance[f"evidence[{item['file']}]"] = Location(
             file=source, line=_line_for(shown, lines), field=shown
+        )
+    titles = document.get(CONFIDENTIAL_SECTIONS_KEY)
+    if titles:
+        shown = f"{prefix}{CONFIDENTIAL_SECTIONS_KEY}"
+        imported.set_metadata(
+            CONFIDENTIAL_SECTIONS_KEY,
+            list(titles),
+            Location(file=source, line=_line_for(shown, lines), field=shown),
         )
 
 

@@ -1,45 +1,55 @@
 """Hugging Face model cards (`README.md` with YAML front matter).
 
-The card format is huggingface_hub's: we split the front matter with its
-`REGEX_YAML_BLOCK`, read the card metadata with `ModelCardData` and each `model-index`
-result with `model_index_to_eval_results`. Only the YAML reading itself is ours
-(`yaml_safe.load_yaml` instead of `yaml.safe_load`), for bounded aliases, YAML 1.2 numbers
-and errors with lines.
+The card format is huggingface_hub's: we split the front matter as its `REGEX_YAML_BLOCK`
+does (copied here so format detection does not import the library; a test pins the two
+together) and read each `model-index` result with its `model_index_to_eval_results`. Only
+the YAML reading itself is ours (`yaml_safe.load_yaml` instead of `yaml.safe_load`), for
+bounded aliases, YAML 1.2 numbers and errors with lines.
 
 What maps to the filing, because it means the same thing:
     model-index[0].name, else `model_name`, else the title heading  -> model.name
     base_model (one model)                                          -> model.base_model
     govportal: {...}  (filing keys, validated strictly)             -> those filing fields
-Everything else in the front matter (license, datasets, language, tags, pipeline_tag, ...)
-is kept as card metadata under `card.<key>`, not as a filing fact.
+Card metadata that is not a filing fact is kept as metadata (shown to the regulator, not
+scored): pipeline_tag, license, language, tags, datasets, library_name. The rest of the
+front matter (widget, inference, ...) is not kept.
 
 `model-index` results become diagnostics named
-    hf.<task.type>.<dataset.type>[:<dataset.config>].<metric.type>
-e.g. `hf.text-generation.ai2_arc:ARC-Challenge.acc_norm`, with the value as the card gives
-it (leaderboards report percentages), the dataset's pretty name as suite, and the metric
-name, split, few-shot count and source in the notes. A malformed result is a warning.
+    hf.<task.type>.<dataset.type>[:<dataset.config>].<metric.type>[:<metric.config>]
+with `(<metric.name>)` added when two metrics of the card would otherwise share a name
+(SQuAD's EM and F1 both typed `squad`), or `(<dataset.split>)` when only the split tells
+them apart, and `@<k>shot` when `dataset.args.num_few_shot` states the few-shot count;
+e.g. `hf.text-generation.ai2_arc:ARC-Challenge.acc_norm@25shot`. The value is as the card
+gives it (leaderboards report percentages); a value written `"-54.39 +/- 27.31"` (the
+deep-RL course's mean ± standard deviation) is read as -54.39, with the spread in the notes.
+The dataset's pretty name is the suite; metric name, split and source go to the notes.
+A malformed result is a warning.
 """
 
 from __future__ import annotations
 
-import logging
 import math
 import re
 from typing import Any
 
-from huggingface_hub import ModelCardData
-from huggingface_hub.repocard import REGEX_YAML_BLOCK
-from huggingface_hub.repocard_data import EvalResult, model_index_to_eval_results
-
+from audits.intake.diagnostics.common import parse_shots, with_shots
 from audits.intake.filing import facts_from_document, validate_filing
 from audits.intake.markdown_card import split_sections, title_name
 from audits.intake.types import Diagnostic, Imported, IntakeError, Location
 from audits.intake.yaml_safe import decode_utf8, load_yaml
 
 GOVPORTAL_KEY = "govportal"
-CARD_PREFIX = "card."
 DIAGNOSTIC_PREFIX = "hf."
+METADATA_KEYS = ("pipeline_tag", "license", "language", "tags", "datasets", "library_name")
+# huggingface_hub.repocard.REGEX_YAML_BLOCK (tests/audits/intake/test_hf_model_card.py)
+REGEX_YAML_BLOCK = re.compile(
+    r"^(\s*---(?:\r\n|\r|\n))([\S\s]*?)((?:\r\n|\r|\n)---[ \t]*(\r\n|\n|$))"
+)
 _SLUG_UNSAFE = re.compile(r"\s+")
+_SPREAD = re.compile(
+    r"\s*(?P<value>[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)\s*(?:\+/-|\+-|±)\s*"
+    r"(?P<spread>(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)\s*"
+)
 
 
 def split_front_matter(text: str) -> tuple[str | None, str, int, int]:
@@ -61,23 +71,40 @@ def has_front_matter(text: str) -> bool:
     return REGEX_YAML_BLOCK.search(text) is not None
 
 
-def _metric_id(result: EvalResult) -> str:
-    dataset = str(result.dataset_type)
-    if result.dataset_config:
-        dataset += f":{result.dataset_config}"
-    parts = (str(result.task_type), dataset, str(result.metric_type))
-    return DIAGNOSTIC_PREFIX + ".".join(_SLUG_UNSAFE.sub("_", part.strip()) for part in parts)
+def _slug(text: Any) -> str:
+    return _SLUG_UNSAFE.sub("_", str(text).strip())
 
 
-def _notes(result: EvalResult) -> str | None:
+def _value_and_spread(raw: Any) -> tuple[float, float | None] | None:
+    """A finite value from a number, numeric text, or "mean +/- spread" text."""
+    if isinstance(raw, bool):
+        return None
+    if isinstance(raw, (int, float)):
+        return (float(raw), None) if math.isfinite(raw) else None
+    if not isinstance(raw, str):
+        return None
+    match = _SPREAD.fullmatch(raw)
+    if match is not None:
+        value, spread = float(match["value"]), float(match["spread"])
+        return (value, spread) if math.isfinite(value) and math.isfinite(spread) else None
+    try:
+        value = float(raw.strip())
+    except ValueError:
+        return None
+    return (value, None) if math.isfinite(value) else None
+
+
+def _notes(result: Any, spread: float | None) -> str | None:
     notes: list[str] = []
+    if spread is not None:
+        notes.append(
+            f"reported as {result.metric_value} (± {spread:g} is the spread the card gives, "
+            "not a confidence interval)"
+        )
     if result.metric_name:
         notes.append(f"metric: {result.metric_name}")
     if result.dataset_split:
         notes.append(f"split: {result.dataset_split}")
-    args = result.dataset_args if isinstance(result.dataset_args, dict) else {}
-    if "num_few_shot" in args:
-        notes.append(f"few-shot: {args['num_few_shot']}")
     if result.source_name or result.source_url:
         notes.append(
             "source: " + " ".join(str(p) for p in (result.source_name, result.source_url) if p)
@@ -87,19 +114,25 @@ def _notes(result: EvalResult) -> str | None:
     return "; ".join(notes) or None
 
 
-def _number(value: Any) -> float | None:
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, (int, float)):
-        number = float(value)
-    elif isinstance(value, str):
-        try:
-            number = float(value.strip())
-        except ValueError:
-            return None
-    else:
-        return None
-    return number if math.isfinite(number) else None
+class _Metric:
+    """One well-formed model-index metric, before its name is made unique in the card."""
+
+    def __init__(self, path: str, result: Any, value: float, spread: float | None) -> None:
+        self.path, self.result, self.value, self.spread = path, result, value, spread
+        dataset = _slug(result.dataset_type)
+        if result.dataset_config:
+            dataset += f":{_slug(result.dataset_config)}"
+        metric = _slug(result.metric_type)
+        if result.metric_config:
+            metric += f":{_slug(result.metric_config)}"
+        self.stem = f"{DIAGNOSTIC_PREFIX}{_slug(result.task_type)}.{dataset}.{metric}"
+        args = result.dataset_args if isinstance(result.dataset_args, dict) else {}
+        self.shots = parse_shots(args.get("num_few_shot"))
+        self.qualifier = ""
+
+    @property
+    def metric(self) -> str:
+        return with_shots(self.stem + self.qualifier, self.shots)
 
 
 def _import_model_index(model_index: Any, imported: Imported, lines: dict[str, int]) -> str | None:
@@ -107,6 +140,8 @@ def _import_model_index(model_index: Any, imported: Imported, lines: dict[str, i
 
     Returns the model name the index gives (entry 0), if any.
     """
+    from huggingface_hub.repocard_data import model_index_to_eval_results
+
     source = imported.source
 
     def where(path: str) -> Location:
@@ -120,7 +155,7 @@ def _import_model_index(model_index: Any, imported: Imported, lines: dict[str, i
         )
         return None
     name: str | None = None
-    seen: dict[str, str] = {}
+    metrics: list[_Metric] = []
     for model_number, entry in enumerate(model_index):
         entry_path = f"model-index[{model_number}]"
         if not isinstance(entry, dict) or not isinstance(entry.get("results", []), list):
@@ -143,63 +178,74 @@ def _import_model_index(model_index: Any, imported: Imported, lines: dict[str, i
                     "needs task.type, dataset.type, dataset.name and metrics with type and "
                     "value. It was skipped",
                     where(result_path),
+                    kind="malformed_result",
                 )
                 continue
             for metric_number, evaluation in enumerate(evals):
                 metric_path = f"{result_path}.metrics[{metric_number}]"
-                value = _number(evaluation.metric_value)
-                if value is None:
+                parsed = _value_and_spread(evaluation.metric_value)
+                if parsed is None:
                     imported.warn(
                         f"{metric_path}: value {evaluation.metric_value!r} is not a finite "
                         "number; the result was skipped",
                         where(metric_path),
+                        kind="not_a_number",
                     )
                     continue
-                metric = _metric_id(evaluation)
-                if metric in seen:
-                    imported.warn(
-                        f"{metric_path} repeats {metric} (first at {seen[metric]}); the "
-                        "repeat was skipped",
-                        where(metric_path),
-                    )
-                    continue
-                seen[metric] = metric_path
-                imported.diagnostics.append(
-                    Diagnostic(
-                        metric=metric,
-                        value=value,
-                        location=where(metric_path),
-                        suite=str(evaluation.dataset_name) if evaluation.dataset_name else None,
-                        notes=_notes(evaluation),
-                    )
-                )
+                metrics.append(_Metric(metric_path, evaluation, *parsed))
+    _qualify_repeated_names(metrics)
+    seen: dict[str, str] = {}
+    for found in metrics:
+        if found.metric in seen:
+            imported.warn(
+                f"{found.path} repeats {found.metric} (first at {seen[found.metric]}); the "
+                "repeat was skipped",
+                where(found.path),
+                kind="repeated_result",
+            )
+            continue
+        seen[found.metric] = found.path
+        result = found.result
+        imported.diagnostics.append(
+            Diagnostic(
+                metric=found.metric,
+                value=found.value,
+                location=where(found.path),
+                suite=str(result.dataset_name) if result.dataset_name else None,
+                notes=_notes(result, found.spread),
+            )
+        )
     return name
 
 
-def _card_data(metadata: dict[str, Any], imported: Imported) -> ModelCardData | None:
-    """The card metadata as huggingface_hub reads it (without model-index and govportal)."""
-    rest = {
-        str(key): value
-        for key, value in metadata.items()
-        if key not in ("model-index", GOVPORTAL_KEY, "ignore_metadata_errors")
-    }
-    hub_logger = logging.getLogger("huggingface_hub.repocard_data")
-    previous = hub_logger.level
-    hub_logger.setLevel(logging.ERROR)
-    try:
-        return ModelCardData(**rest, ignore_metadata_errors=True)
-    except (TypeError, ValueError) as error:
-        imported.warn(
-            f"the front matter could not be read as Hugging Face card metadata ({error})",
-            Location(file=imported.source, line=1),
-        )
-        return None
-    finally:
-        hub_logger.setLevel(previous)
+def _qualify_repeated_names(metrics: list[_Metric]) -> None:
+    """Tell apart metrics of the card that would share a name: by metric name, else split."""
+    for attribute in ("metric_name", "dataset_split"):
+        groups: dict[str, list[_Metric]] = {}
+        for found in metrics:
+            groups.setdefault(found.metric, []).append(found)
+        for group in groups.values():
+            labels = {getattr(found.result, attribute) for found in group}
+            if len(group) < 2 or len(labels) < 2:
+                continue
+            for found in group:
+                label = getattr(found.result, attribute)
+                if label:
+                    found.qualifier += f"({_slug(label)})"
+
+
+def _metadata_value(key: str, value: Any) -> Any:
+    """Card metadata as one shape per key: lists for language, tags and datasets."""
+    if key in ("language", "tags", "datasets"):
+        items = value if isinstance(value, list) else [value]
+        return list(dict.fromkeys(str(item) for item in items if item not in (None, "")))
+    if isinstance(value, list):
+        return [str(item) for item in value]
+    return value if isinstance(value, (str, int, float, bool)) else str(value)
 
 
 def import_hf_model_card(source: str, content: bytes) -> Imported:
-    """Import a Hugging Face model card: card metadata, model-index diagnostics, the
+    """Import a Hugging Face model card: metadata, model-index diagnostics, the
     `govportal:` filing block (strict) and the markdown body as narrative sections.
 
     Raises IntakeError for unreadable front matter (invalid YAML, not a mapping) and
@@ -226,30 +272,22 @@ def import_hf_model_card(source: str, content: bytes) -> Imported:
     def where(path: str) -> Location:
         return Location(file=source, line=lines.get(path), field=path)
 
-    card = _card_data(metadata, imported)
-
-    for key, value in metadata.items():
-        if key in ("model-index", GOVPORTAL_KEY):
-            continue
-        imported.set_fact(f"{CARD_PREFIX}{key}", value, where(str(key)))
-    if card is not None and card.tags is not None:
-        imported.fields[f"{CARD_PREFIX}tags"] = card.tags  # de-duplicated by huggingface_hub
+    for key in METADATA_KEYS:
+        value = metadata.get(key)
+        if value not in (None, "", []):
+            imported.set_metadata(key, _metadata_value(key, value), where(key))
 
     index_name = None
     if "model-index" in metadata:
         index_name = _import_model_index(metadata["model-index"], imported, lines)
 
-    card_name = card.model_name if card is not None else None
+    card_name = metadata.get("model_name")
     if index_name:
         imported.set_fact("model.name", index_name, where("model-index[0].name"))
     elif isinstance(card_name, str) and card_name.strip():
         imported.set_fact("model.name", card_name.strip(), where("model_name"))
     else:
-        title = title_name(body, line_offset=body_offset)
-        if title is not None:
-            imported.set_fact(
-                "model.name", title[0], Location(file=source, line=title[1], field="heading")
-            )
+        _name_from_body(imported, body, body_offset)
 
     base_model = metadata.get("base_model")
     if isinstance(base_model, list) and len(base_model) == 1:
@@ -271,6 +309,13 @@ def import_hf_model_card(source: str, content: bytes) -> Imported:
     return imported
 
 
+def _name_from_body(imported: Imported, body: str, body_offset: int) -> None:
+    title = title_name(body, line_offset=body_offset)
+    if title is not None:
+        name, line, field = title
+        imported.set_fact("model.name", name, Location(imported.source, line=line, field=field))
+
+
 def _import_govportal_block(block: Any, imported: Imported, lines: dict[str, int]) -> None:
     """Validate the `govportal:` block as filing fields and let it override card facts."""
     prefix = f"{GOVPORTAL_KEY}."
@@ -288,6 +333,7 @@ def _import_govportal_block(block: Any, imported: Imported, lines: dict[str, int
         imported.set_fact(path, value, filing.provenance[path])
     imported.diagnostics.extend(filing.diagnostics)
     imported.evidence.extend(filing.evidence)
+    imported.metadata.update(filing.metadata)
     imported.provenance.update(
         {k: v for k, v in filing.provenance.items() if k.startswith("evidence[")}
     )

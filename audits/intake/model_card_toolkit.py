@@ -11,8 +11,11 @@ Maps:
         toolkit writes, goes to the notes; a repeat at another threshold is named
         `mct.<type>[.<slice>]@<threshold>`)
     overview, documentation, considerations.*    -> narrative sections
-Other details (licenses, references, citations, version date, model parameters) are kept as
-card metadata under `card.`; graphics (base64 images) are dropped, never stored in facts.
+    model_details.licenses[].identifier (or custom_text) -> metadata `license`
+    model_parameters.data[].name                 -> metadata `datasets`
+Metadata is shown to the regulator and not scored. Other details (references, citations,
+version date, the rest of the model parameters) are not kept; graphics (base64 images)
+are dropped, never stored in facts.
 """
 
 from __future__ import annotations
@@ -60,14 +63,6 @@ def parse_number(value: Any) -> float | None:
 def slug(text: Any) -> str:
     """Text usable inside a diagnostic id: whitespace runs become `_`."""
     return re.sub(r"\s+", "_", str(text).strip())
-
-
-def _without_graphics(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {k: _without_graphics(v) for k, v in value.items() if k != "graphics"}
-    if isinstance(value, list):
-        return [_without_graphics(v) for v in value]
-    return value
 
 
 def _bullets(items: Any) -> str:
@@ -137,13 +132,23 @@ def import_model_card_toolkit(source: str, content: bytes) -> Imported:
             "model; give it in the filing",
             where("model_details.owners"),
         )
-    for key in ("licenses", "references", "citations", "path"):
-        if details.get(key):
-            imported.set_fact(f"card.{key}", details[key], where(f"model_details.{key}"))
+    licenses = [
+        str(entry.get("identifier") or entry.get("custom_text"))
+        for entry in details.get("licenses") or []
+        if isinstance(entry, dict) and (entry.get("identifier") or entry.get("custom_text"))
+    ]
+    if licenses:
+        shown = licenses[0] if len(licenses) == 1 else licenses
+        imported.set_metadata("license", shown, where("model_details.licenses"))
     parameters = document.get("model_parameters")
-    if isinstance(parameters, dict):
-        kept = _without_graphics(parameters)
-        imported.set_fact("card.model_parameters", kept, where("model_parameters"))
+    data = parameters.get("data") if isinstance(parameters, dict) else None
+    datasets = [
+        str(entry["name"])
+        for entry in (data if isinstance(data, list) else [])
+        if isinstance(entry, dict) and entry.get("name")
+    ]
+    if datasets:
+        imported.set_metadata("datasets", datasets, where("model_parameters.data"))
 
     for key, title in (("overview", "Overview"), ("documentation", "Documentation")):
         if isinstance(details.get(key), str) and details[key].strip():

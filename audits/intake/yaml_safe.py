@@ -83,9 +83,11 @@ def decode_utf8(content: bytes, *, source: str) -> str:
     if "\x00" in text:
         offset = text.index("\x00")
         line = text.count("\n", 0, offset) + 1
+        column = offset - (text.rfind("\n", 0, offset) + 1) + 1
         raise IntakeError(
-            f"the file contains a NUL byte at character {offset} (line {line}): it is binary "
-            "or UTF-16 text, not UTF-8; upload a UTF-8 text file",
+            f"the file contains a NUL character (line {line}, column {column}), which text "
+            "cannot hold (if the file is UTF-16, save it as UTF-8); remove it and upload the "
+            "file again",
             file=source,
             line=line,
         )

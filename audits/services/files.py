@@ -37,12 +37,15 @@ def content_type_sniff(content: bytes) -> str:
 def _zip_type(content: bytes) -> str:
     try:
         names = zipfile.ZipFile(io.BytesIO(content)).namelist()
-    except zipfile.BadZipFile:
+    except (zipfile.BadZipFile, OSError, EOFError, ValueError):  # damaged or truncated
         return "application/octet-stream"
     if "header.json" in names or any(name.startswith("_journal/") for name in names):
         return "application/vnd.inspect.eval+zip"
     if "[Content_Types].xml" in names:
-        return puremagic.from_string(content, mime=True) or "application/zip"
+        try:
+            return puremagic.from_string(content, mime=True) or "application/zip"
+        except puremagic.PureError:
+            return "application/zip"
     return "application/zip"
 
 
@@ -63,6 +66,10 @@ def _text_type(content: bytes) -> str:
             json.loads(content)
             return "application/json"
         except (ValueError, UnicodeDecodeError):
+            return "text/plain"
+        except RecursionError:
+            # Nested deeper than the parser goes: still evidence a lab may file, served as
+            # inert text rather than refused or crashing the upload.
             return "text/plain"
     first_line = stripped.split("\n", 1)[0]
     if first_line.startswith("#") or (stripped.startswith("---") and "\n---" in stripped[3:]):

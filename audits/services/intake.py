@@ -27,7 +27,7 @@ from audits.services.locks import submission_lock
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
 
-DIAGNOSTIC_KINDS = {"diagnostics_table", "lm_eval", "inspect"}
+DIAGNOSTIC_KINDS = intake.DIAGNOSTIC_KINDS
 
 
 @dataclass(frozen=True)
@@ -340,6 +340,7 @@ def facts_build(*, submission: Submission, revision: int | None = None) -> Facts
             "warnings": [warning.as_dict() for warning in merged.warnings],
             "missing": merged.missing,
             "narrative": narrative,
+            "metadata": merged.metadata,
             "sha256": merged.sha256,
         },
     )

@@ -6,6 +6,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from audits import rubric as engine
+from audits.intake.catalogue import unscored_summary
 from audits.intake.local_files import facts_from_paths
 from audits.intake.types import IntakeError
 from audits.management.commands.facts import intake_error_text
@@ -37,10 +38,15 @@ class Command(BaseCommand):
         except engine.RubricError as error:
             raise CommandError(str(error)) from None
         result = engine.assess(rubric, facts.document, facts.provenance).to_dict()
+        unscored = unscored_summary(facts.unscored())
         if options["format"] == "json":
             self.stdout.write(json.dumps(result, indent=2, ensure_ascii=False))
+            if unscored:  # on stderr: standard output stays the documented JSON
+                print(unscored, file=sys.stderr)
         else:
             self._summary(result, facts.missing)
+            if unscored:
+                self.stdout.write(unscored)
         if options["pdf"]:
             self._pdf(options["pdf"], facts, result)
 

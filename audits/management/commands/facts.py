@@ -3,6 +3,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from audits.intake.catalogue import unscored_summary
 from audits.intake.local_files import facts_from_paths
 from audits.intake.types import IntakeError, IntakeErrors, describe_location
 
@@ -36,8 +37,16 @@ class Command(BaseCommand):
         self.stdout.write(
             f"missing ({len(facts.missing)}): {', '.join(facts.missing) or 'nothing'}"
         )
+        if facts.metadata:
+            self.stdout.write("metadata (shown to the regulator, not scored):")
+            for key, entry in sorted(facts.metadata.items()):
+                source = describe_location(entry["source"])
+                self.stdout.write(f"  {key} = {entry['value']!r}  ← {source}")
+        unscored = unscored_summary(facts.unscored())
+        if unscored:
+            self.stdout.write(unscored)
         for warning in facts.warnings:
-            self.stdout.write(self.style.WARNING(f"warning: {warning.location}: {warning.message}"))
+            self.stdout.write(self.style.WARNING(f"warning: {warning.location}: {warning.text}"))
 
 
 def _value_at(document: dict[str, Any], path: str) -> Any:

@@ -21,17 +21,6 @@ LM_EVAL_V03 = EVAL_RESULTS / "lm-eval-v0.3_pythia-v1.1-160m_step143000_zero-shot
 LM_EVAL_V04 = EVAL_RESULTS / "lm-eval-v0.4.9.2_results_2025-12-17T20-24-58.json"
 
 
-def shared_eval_results() -> Path | None:
-    """The team's shared samples directory, when this checkout sits next to it."""
-    for candidate in (
-        Path("/work/shared/samples/eval_results"),
-        REPO_ROOT.parent / "shared" / "samples" / "eval_results",
-    ):
-        if candidate.is_dir():
-            return candidate
-    return None
-
-
 def eval_zip_from_log(log: dict[str, Any], *, finished: bool = True) -> bytes:
     """A `.eval` archive laid out as inspect_ai's EvalRecorder writes it, from a JSON log.
 
@@ -69,3 +58,16 @@ def error_of(call: Any, *args: Any, **kwargs: Any) -> IntakeError:
     except IntakeError as exc:
         return exc
     raise AssertionError(f"{call.__name__} accepted the input")
+
+
+FORMATS = DATA / "formats"
+
+
+def zipped_directory(directory: Path) -> bytes:
+    """The files under `directory` as a zip archive, paths relative to it (an upload)."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        for path in sorted(directory.rglob("*")):
+            if path.is_file():
+                archive.write(path, path.relative_to(directory).as_posix())
+    return buffer.getvalue()

@@ -26,7 +26,7 @@ def test_shipped_file_maps_only_to_catalogue_ids(shipped: Aliases) -> None:
 @pytest.mark.parametrize(
     ("namespace", "name", "metric"),
     [
-        ("lm_eval", "sad/acc", "situational_awareness.sad_score"),
+        ("lm_eval", "sad/acc@0shot", "situational_awareness.sad_score"),
         (
             "inspect",
             "sad_stages_oversight/lenient_mcq_choice/accuracy",
@@ -44,6 +44,9 @@ def test_shipped_defaults_resolve(shipped: Aliases, namespace: str, name: str, m
 
 def test_unmapped_names_and_other_namespaces_do_not_match(shipped: Aliases) -> None:
     assert shipped.resolve("lm_eval", "arc_easy/acc") is None
+    # The band is for zero-shot SAD: a 5-shot run, or one that does not say, is not it.
+    assert shipped.resolve("lm_eval", "sad/acc@5shot") is None
+    assert shipped.resolve("lm_eval", "sad/acc") is None
     # Namespaces are separate: the table name `sad_overall` is not an lm-eval metric.
     assert shipped.resolve("lm_eval", "sad_overall") is None
     assert shipped.resolve("table", "sad/acc") is None
@@ -162,27 +165,34 @@ def test_malformed_alias_files(tmp_path, text: str, fragment: str, line: int | N
 
 def test_default_file_is_documented_for_admins() -> None:
     header = DEFAULT_ALIAS_FILE.read_text(encoding="utf-8").split("version: 1")[0]
-    for must_explain in ("lm_eval:<task>/<metric>", "inspect:<task>/<score>/<metric>", "MATCHING"):
+    for must_explain in (
+        "lm_eval:<task>/<metric>",
+        "lighteval:<suite>|<task>/<metric>",
+        "helm:<run>/<statistic>",
+        "inspect:<task>/<score>/<metric>",
+        "@<k>shot",
+        "MATCHING",
+    ):
         assert must_explain in header
 
 
 def test_importer_uses_extended_aliases_and_range_checks_the_result() -> None:
     content = LM_EVAL_V04.read_bytes()
     aliases = Aliases.load().extended(
-        {"lm_eval:nl2foam_gen_original/rouge1": "planning.lookahead_probe_accuracy"}
+        {"lm_eval:nl2foam_gen_original/rouge1@0shot": "planning.lookahead_probe_accuracy"}
     )
     imported = import_diagnostics(LM_EVAL_V04.name, content, aliases=aliases)
     mapped = [d for d in imported.diagnostics if d.metric == "planning.lookahead_probe_accuracy"]
     assert len(mapped) == 1
     assert mapped[0].value == pytest.approx(0.7226956308961323)
-    assert "reported as lm_eval.nl2foam_gen_original.rouge1" in (mapped[0].notes or "")
+    assert "reported as lm_eval.nl2foam_gen_original.rouge1@0shot" in (mapped[0].notes or "")
     # A 0-100 score mapped onto a fraction metric is refused, never rescaled.
     rescaled = Aliases.load().extended(
-        {"lm_eval:nl2foam_llm_judge_original/llm_judge": "reward_hacking.rate"}
+        {"lm_eval:nl2foam_llm_judge_original/llm_judge@0shot": "reward_hacking.rate"}
     )
     error = error_of(import_diagnostics, LM_EVAL_V04.name, content, aliases=rescaled)
     assert "out of range for reward_hacking.rate" in error.message
-    assert "mapped by alias 'lm_eval:nl2foam_llm_judge_original/llm_judge'" in error.message
+    assert "mapped by alias 'lm_eval:nl2foam_llm_judge_original/llm_judge@0shot'" in error.message
     assert error.location.field == "results.nl2foam_llm_judge_original.llm_judge,none"
 
 

@@ -46,6 +46,10 @@ CORPUS: dict[str, tuple[str, int | None, str | None]] = {
     "bad-govportal.md": ("must be >= 0", 5, "govportal.training.rl_horizon_steps"),
     "bad-front-matter.md": ("not valid YAML", 3, None),
     "no-ml-component.cdx.json": ("no component of type machine-learning-model", None, "components"),
+    # NUL characters (PostgreSQL cannot store them), escaped or raw, are refused where they are.
+    "nul-escape.json": ("this text contains a NUL character ('Atlas\\x00')", None, "model.name"),
+    "nul-escape.yaml": ("contains a NUL character ('Example\\x00Lab')", 5, "model.developer"),
+    "nul-in-card.md": ("contains a NUL character (line 7, column 8)", 7, None),
 }
 
 
@@ -62,9 +66,30 @@ def test_bad_input_gives_its_error(name):
     assert first.location.field == field
 
 
-def test_corpus_is_complete():
-    on_disk = {path.name for path in BAD.iterdir() if path.is_file()}
-    assert set(CORPUS) <= on_disk
+def test_every_bad_file_has_its_expected_error():
+    # A file added to tests/data/bad without an entry above would never be checked.
+    on_disk = {path.name for path in BAD.iterdir() if path.is_file() and path.suffix != ".md"}
+    on_disk |= {path.name for path in BAD.glob("*.md") if path.name != "README.md"}
+    assert on_disk == set(CORPUS)
+
+
+@pytest.mark.parametrize(
+    "path",
+    sorted(path for path in BAD.rglob("*") if path.is_file()),
+    ids=lambda path: str(path.relative_to(BAD)),
+)
+def test_every_bad_file_gets_a_media_type_when_filed_as_evidence(path):
+    # Evidence is any file; sniffing its type must never fail, whatever it holds
+    # (deep.json nests 50,000 levels, past the JSON parser's recursion limit).
+    from audits.services.files import content_type_sniff
+
+    assert content_type_sniff(path.read_bytes())
+
+
+def test_deeply_nested_json_evidence_is_inert_text():
+    from audits.services.files import content_type_sniff
+
+    assert content_type_sniff((BAD / "deep.json").read_bytes()) == "text/plain"
 
 
 def test_alias_bomb_within_the_alias_count_is_still_refused():

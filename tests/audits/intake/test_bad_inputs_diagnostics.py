@@ -8,8 +8,7 @@ import zipfile
 
 import pytest
 
-from audits.intake import diagnostics
-from audits.intake.diagnostics import detect, import_diagnostics
+from audits.intake.diagnostics import archives, detect, import_diagnostics
 from tests.audits.intake.diagnostics_helpers import BAD, INSPECT_GEMMA3, error_of, eval_zip_from_log
 
 # file, expected message fragment, line, field
@@ -61,7 +60,7 @@ CORPUS = [
         "sample_id",
     ),
     ("records_nan.json", "value is NaN", None, "[1].value"),
-    ("latin1.csv", "the file is not UTF-8 text (byte 0xe9 on line 3)", 3, None),
+    ("latin1.csv", "the file is not UTF-8 text: byte 79 (0xe9) on line 3", 3, None),
     ("garbage.bin", "the file is binary, not text", 1, None),
     ("not_a_zip.eval", "not a zip archive: an Inspect .eval log is a zip file", None, None),
     (
@@ -70,6 +69,13 @@ CORPUS = [
         19,
         None,
     ),
+    (
+        "nul_metric.json",
+        "this text contains a NUL character ('judge\\x00score')",
+        None,
+        "[1].metric",
+    ),
+    ("nul_byte.csv", "the file contains a NUL character (line 3, column 16)", 3, None),
     (
         "inspect_error.json",
         "the evaluation sad_stages_oversight ended with an error (RuntimeError: connection "
@@ -119,7 +125,7 @@ def test_eval_zip_bomb_is_refused_without_inflating_it(tmp_path) -> None:
 
 def test_entry_inflating_past_the_limit_is_stopped(monkeypatch) -> None:
     content = eval_zip_from_log(json.loads(INSPECT_GEMMA3.read_text(encoding="utf-8")))
-    monkeypatch.setattr(diagnostics, "MAX_EVAL_ENTRY_BYTES", 1000)
+    monkeypatch.setattr(archives, "MAX_ENTRY_BYTES", 1000)
     error = error_of(import_diagnostics, "big.eval", content)
     assert error.location.field == "header.json"
     assert "more than 1,000" in error.message
@@ -135,11 +141,11 @@ def test_entry_lying_about_its_size_is_not_inflated_past_it() -> None:
     content[entry_start + 24 : entry_start + 28] = (100).to_bytes(4, "little")  # file size
     error = error_of(import_diagnostics, "liar.eval", bytes(content))
     assert error.location.field == "header.json"
-    assert "entry header.json of the .eval archive cannot be read (Bad CRC-32" in error.message
+    assert "entry header.json of the archive cannot be read (Bad CRC-32" in error.message
 
 
 def test_too_many_entries_is_refused(monkeypatch) -> None:
-    monkeypatch.setattr(diagnostics, "MAX_EVAL_ENTRIES", 3)
+    monkeypatch.setattr(archives, "MAX_ENTRIES", 3)
     content = eval_zip_from_log(json.loads(INSPECT_GEMMA3.read_text(encoding="utf-8")))
     error = error_of(import_diagnostics, "many.eval", content)
     assert "more than 3; refused as a possible zip bomb" in error.message
@@ -148,7 +154,7 @@ def test_too_many_entries_is_refused(monkeypatch) -> None:
 def test_truncated_eval_zip_is_a_damaged_archive() -> None:
     content = eval_zip_from_log(json.loads(INSPECT_GEMMA3.read_text(encoding="utf-8")))
     error = error_of(import_diagnostics, "cut.eval", content[: len(content) // 2])
-    assert "the .eval zip archive is damaged" in error.message
+    assert "the zip archive (an Inspect .eval log) is damaged" in error.message
 
 
 def test_zip_that_is_not_an_inspect_log() -> None:
@@ -157,7 +163,7 @@ def test_zip_that_is_not_an_inspect_log() -> None:
         archive.writestr("README.txt", "hello")
     assert detect("bundle.zip", buffer.getvalue()) is None
     error = error_of(import_diagnostics, "bundle.zip", buffer.getvalue())
-    assert "a zip archive that is not an Inspect .eval log" in error.message
+    assert "neither an Inspect .eval log nor a HELM run directory" in error.message
     error = error_of(import_diagnostics, "bundle.eval", buffer.getvalue())
     assert "without header.json or _journal/start.json" in error.message
 

@@ -20,9 +20,18 @@ def test_cyclonedx_1_6_model_card():
     assert imported.fields["model.version"] == "1.4"
     assert imported.fields["model.developer"] == "Acme Inc"
     assert imported.provenance["model.developer"].field == "components[0].publisher"
-    assert imported.fields["card.group"] == "CompVis"
-    assert imported.fields["card.task"] == "task goes here"
-    assert imported.fields["card.datasets"] == ["Training Data"]
+    # The model card's task and datasets are metadata (shown, not scored); the group and
+    # description are not kept.
+    assert imported.metadata["pipeline_tag"] == {
+        "value": "task goes here",
+        "source": {
+            "file": BOM,
+            "line": None,
+            "field": "components[0].modelCard.modelParameters.task",
+        },
+    }
+    assert imported.metadata["datasets"]["value"] == ["Training Data"]
+    assert not any(path.startswith("card.") for path in imported.fields)
     titles = [s.title for s in imported.narrative]
     assert titles == [
         "Intended users",
@@ -109,3 +118,16 @@ def test_several_models_without_a_subject_take_no_model_facts():
 def test_bom_without_a_model_is_refused():
     with pytest.raises(IntakeError, match="no component of type machine-learning-model"):
         import_cyclonedx("bom.json", bom({"type": "library", "name": "x"}))
+
+
+def test_licences_and_tags_are_metadata():
+    component = {
+        "type": "machine-learning-model",
+        "name": "atlas",
+        "licenses": [{"license": {"id": "Apache-2.0"}}, {"expression": "MIT OR BSD-3-Clause"}],
+        "tags": ["agent", "code"],
+    }
+    imported = import_cyclonedx("atlas.cdx.json", bom(component))
+    assert imported.metadata["license"]["value"] == ["Apache-2.0", "MIT OR BSD-3-Clause"]
+    assert imported.metadata["license"]["source"]["field"] == "components[0].licenses"
+    assert imported.metadata["tags"]["value"] == ["agent", "code"]

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from audits.intake.diagnostics import detect, import_diagnostics
+from audits.intake.diagnostics import detect, import_diagnostics, wilson_interval
 from tests.audits.intake.diagnostics_helpers import (
     INSPECT_GEMMA3,
     INSPECT_GPT4O_MINI,
@@ -44,18 +44,25 @@ def test_json_logs(path: Path) -> None:
     imported = import_diagnostics(path.name, content)
     assert imported.kind == "inspect"
     assert imported.warnings == []
-    # accuracy 1.0 with stderr 0.0 over the one completed sample: stderr becomes the
-    # interval of accuracy, not a diagnostic of its own.
+    # accuracy 1.0 with stderr 0.0 over the one completed sample: the stderr is not a
+    # diagnostic of its own, and an accuracy with a known n gets Wilson's interval, which
+    # (unlike 1.0 ± 0) says how little one sample shows.
     (diagnostic,) = imported.diagnostics
+    low, _ = wilson_interval(1.0, 1)
     assert diagnostic.as_fact() == {
         **EXPECTED[path],
         "value": 1.0,
         "source": path.name,
-        "ci_low": 1.0,
+        "ci_low": low,
         "ci_high": 1.0,
         "n": 1,
-        "method": "reported stderr; normal 95% interval (value ± 1.96·stderr)",
+        "method": "Wilson score 95% interval for a proportion of 1 sample (reported stderr 0)",
     }
+    assert low == pytest.approx(0.2065, abs=1e-4)
+    # The evaluated model is offered as model.name; the merge uses it only when no input
+    # names the model.
+    assert imported.offered["model.name"]["value"] == EXPECTED[path]["notes"].split()[-1]
+    assert diagnostic.model == EXPECTED[path]["notes"].split()[-1]
     assert diagnostic.location.field == "results.scores[0].metrics.accuracy.value"
 
 
@@ -119,7 +126,8 @@ def test_catalogue_task_maps_through_the_default_aliases() -> None:
     (diagnostic,) = imported.diagnostics
     assert diagnostic.metric == "situational_awareness.stages_oversight"
     assert diagnostic.value == 0.62 and diagnostic.n == 120
-    assert diagnostic.ci_low == pytest.approx(0.62 - 1.959964 * 0.04, abs=1e-6)
+    # An accuracy over a known number of samples: Wilson's interval, not value ± 1.96·stderr.
+    assert (diagnostic.ci_low, diagnostic.ci_high) == pytest.approx(wilson_interval(0.62, 120))
     assert diagnostic.notes == (
         "reported as inspect.sad_stages_oversight.lenient_mcq_choice.accuracy, mapped by "
         "alias 'inspect:sad_stages_oversight/*/accuracy'; model ollama/gemma3"
@@ -143,9 +151,8 @@ def test_scorer_with_several_values_and_metrics() -> None:
         "inspect.agentic_misalignment.eval_awareness_scorer.std",
         "inspect.agentic_misalignment.harmful.accuracy",
     ]
-    assert by_metric["inspect.agentic_misalignment.harmful.accuracy"].ci_high == pytest.approx(
-        0.3 + 1.959964 * 0.05, abs=1e-6
-    )
+    harmful = by_metric["inspect.agentic_misalignment.harmful.accuracy"]
+    assert (harmful.ci_low, harmful.ci_high) == pytest.approx(wilson_interval(0.3, 120))
     assert by_metric["eval_awareness.rate"].ci_low == pytest.approx(0.2 - 1.959964 * 0.03, abs=1e-6)
     assert by_metric["inspect.agentic_misalignment.eval_awareness_scorer.std"].ci_low is None
 
@@ -185,3 +192,44 @@ def test_version_1_log_layout() -> None:
     (diagnostic,) = import_diagnostics("v1.json", json.dumps(log).encode()).diagnostics
     assert (diagnostic.metric, diagnostic.value) == ("inspect.popularity.match.accuracy", 0.75)
     assert diagnostic.location.field == "results.metrics.accuracy.value"
+
+
+def test_version_1_bootstrap_std_is_the_standard_error_not_a_metric() -> None:
+    log = _synthetic_log("popularity", [])
+    log["version"] = 1
+    log["results"] = {
+        "scorer": {"name": "match", "params": {}},
+        "metrics": {
+            "mean": {"name": "mean", "value": 4.2},
+            "bootstrap_std": {"name": "bootstrap_std", "value": 0.3},
+        },
+    }
+    imported = import_diagnostics("v1.json", json.dumps(log).encode())
+    (diagnostic,) = imported.diagnostics
+    assert diagnostic.metric == "inspect.popularity.match.mean"
+    assert (diagnostic.ci_low, diagnostic.ci_high) == pytest.approx(
+        (4.2 - 1.959964 * 0.3, 4.2 + 1.959964 * 0.3), abs=1e-6
+    )
+    assert imported.warnings == []
+
+
+def test_errored_run_with_results_is_kept_with_its_warning() -> None:
+    log = _synthetic_log(
+        "popularity",
+        [_score("match", {"accuracy": 0.5})],
+        status="error",
+        error={"message": "RateLimitError: too many requests\ntraceback...", "traceback": ""},
+    )
+    log["results"]["completed_samples"] = 40
+    imported = import_diagnostics("errored.json", json.dumps(log).encode())
+    assert imported.diagnostics[0].n == 40
+    (status,) = [w for w in imported.warnings if w.location.field == "status"]
+    assert "status is 'error' (RateLimitError: too many requests)" in status.message
+    assert "cover only the samples that completed" in status.message
+
+
+def test_few_shot_task_argument_is_part_of_the_name() -> None:
+    log = _synthetic_log("mmlu", [_score("choice", {"accuracy": 0.7})])
+    log["eval"]["task_args"] = {"fewshot": 5}
+    (diagnostic,) = import_diagnostics("mmlu.json", json.dumps(log).encode()).diagnostics
+    assert diagnostic.metric == "inspect.mmlu.choice.accuracy@5shot"

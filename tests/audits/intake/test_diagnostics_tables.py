@@ -10,8 +10,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from audits.intake import diagnostics
-from audits.intake.diagnostics import detect, import_diagnostics
+from audits.intake.diagnostics import common, detect, import_diagnostics
+from audits.intake.diagnostics.tables import RowLines
 from audits.intake.types import IntakeError
 from tests.audits.intake.diagnostics_helpers import error_of
 
@@ -100,11 +100,88 @@ def test_header_only_table_is_refused() -> None:
     assert "no rows" in error.message
 
 
-def test_too_many_rows_is_refused_before_parsing(monkeypatch) -> None:
-    monkeypatch.setattr(diagnostics, "MAX_TABLE_ROWS", 3)
+def test_too_many_rows_is_refused(monkeypatch) -> None:
+    monkeypatch.setattr(common, "MAX_TABLE_ROWS", 3)
     content = b"metric,sample_id,value\n" + b"".join(b"m,%d,1\n" % i for i in range(5))
     error = error_of(import_diagnostics, "big.csv", content)
     assert "more than 3 rows" in error.message
+
+
+def test_header_without_metric_and_value_says_what_was_expected_and_found() -> None:
+    content = b"name,score_text\nfoo,high\n"
+    error = error_of(import_diagnostics, "scores.csv", content)
+    assert (error.location.line, error.location.field) == (1, None)
+    assert "a table whose header has the columns name, score_text" in error.message
+    assert "needs either 'metric' and 'value' columns" in error.message
+
+
+def test_short_row_missing_only_optional_columns_is_named() -> None:
+    content = b"metric,value,n\nreward_hacking.rate,0.05,100\nlatency,1.5\n"
+    error = error_of(import_diagnostics, "short.csv", content)
+    assert error.location.line == 3
+    assert "line 3 has 2 fields but the header has 3" in error.message
+
+
+# ---------------------------------------------------------------- bounded work
+
+
+def test_many_repeated_rows_fold_into_one_warning() -> None:
+    rows = b"".join(b"reward_hacking.rate,0.05\n" for _ in range(500))
+    imported = import_diagnostics("dup.csv", b"metric,value\n" + rows)
+    assert len(imported.diagnostics) == 1
+    (warning,) = imported.warnings
+    assert warning.repeats == 498
+    assert [place.line for place in warning.also] == [4, 5, 6]
+    assert warning.as_dict()["message"].endswith(
+        "kept once … and 498 more like this (dup.csv, line 4, field metric; "
+        "dup.csv, line 5, field metric; dup.csv, line 6, field metric, …)"
+    )
+
+
+def test_runaway_repeated_rows_are_refused_naming_the_row(monkeypatch) -> None:
+    monkeypatch.setattr(common, "MAX_DISTINCT_METRICS", 10)
+    monkeypatch.setattr(common, "MAX_DUPLICATE_ROWS", 5)
+    rows = b"".join(b"reward_hacking.rate,0.05\n" for _ in range(20))
+    error = error_of(import_diagnostics, "dup.csv", b"metric,value\n" + rows)
+    assert error.location.line == 8  # the sixth repeat: rows 3..7 are the first five
+    assert "more than 5 rows repeat an earlier row (this is one of 19)" in error.message
+
+
+def test_too_many_distinct_metrics_are_refused(monkeypatch) -> None:
+    monkeypatch.setattr(common, "MAX_DISTINCT_METRICS", 10)
+    summary = b"".join(b"metric_%d,0.5\n" % i for i in range(12))
+    error = error_of(import_diagnostics, "wide.csv", b"metric,value\n" + summary)
+    assert (error.location.line, error.location.field) == (12, "metric")
+    assert "more than 10 rows with different metrics" in error.message
+    samples = b"".join(b"metric_%d,s,1\n" % i for i in range(12))
+    error = error_of(import_diagnostics, "ps.csv", b"metric,sample_id,value\n" + samples)
+    assert (error.location.line, error.location.field) == (12, "metric")
+    assert "more than 10 metrics" in error.message
+
+
+def test_processing_time_is_bounded(monkeypatch) -> None:
+    monkeypatch.setattr(common, "MAX_IMPORT_SECONDS", 0.0)
+    content = b"metric,sample_id,value\n" + b"".join(b"m,%d,1\n" % i for i in range(50))
+    error = error_of(import_diagnostics, "slow.csv", content)
+    assert error.location.file == "slow.csv"
+    assert "took more than 0 s of processing time" in error.message
+    assert "split it into smaller files" in error.message
+
+
+def test_a_clean_per_sample_table_finds_lines_only_for_what_it_reports(monkeypatch) -> None:
+    scanned: list[int] = []
+    original = RowLines.line
+
+    def counting(self: RowLines, row: int) -> int:
+        scanned.append(row)
+        return original(self, row)
+
+    monkeypatch.setattr(RowLines, "line", counting)
+    monkeypatch.setattr(RowLines, "check_all", lambda self: pytest.fail("full csv pass"))
+    body = b"".join(b"m%d,s%d,%d\n" % (i % 2, i, i % 2) for i in range(10_000))
+    imported = import_diagnostics("clean.csv", b"metric,sample_id,value\n" + body)
+    assert [d.location.line for d in imported.diagnostics] == [2, 3]
+    assert max(scanned) == 1  # only the first row of each metric was located
 
 
 # ---------------------------------------------------------------- per-sample tables

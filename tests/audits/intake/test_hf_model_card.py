@@ -22,30 +22,33 @@ def test_zephyr_card_facts(zephyr):
     assert zephyr.provenance["model.name"].field == "model-index[0].name"
     assert zephyr.fields["model.base_model"] == "mistralai/Mistral-7B-v0.1"
     assert zephyr.provenance["model.base_model"].line == 10
-    assert zephyr.fields["card.datasets"] == [
-        "HuggingFaceH4/ultrachat_200k",
-        "HuggingFaceH4/ultrafeedback_binarized",
-    ]
-    assert zephyr.fields["card.license"] == "mit"
-    assert zephyr.fields["card.language"] == ["en"]
-    assert zephyr.fields["card.tags"] == ["generated_from_trainer"]
+    # Card metadata is kept with its place, outside the filing facts.
+    assert {key: entry["value"] for key, entry in zephyr.metadata.items()} == {
+        "pipeline_tag": "text-generation",
+        "license": "mit",
+        "language": ["en"],
+        "tags": ["generated_from_trainer"],
+        "datasets": ["HuggingFaceH4/ultrachat_200k", "HuggingFaceH4/ultrafeedback_binarized"],
+    }
+    assert zephyr.metadata["license"]["source"] == {"file": ZEPHYR, "line": 4, "field": "license"}
+    assert not any(path.startswith("card.") for path in zephyr.fields)
     assert zephyr.warnings == []
 
 
 def test_zephyr_model_index_results_become_named_diagnostics(zephyr):
     by_metric = {d.metric: d for d in zephyr.diagnostics}
     assert len(by_metric) == 9
-    arc = by_metric["hf.text-generation.ai2_arc:ARC-Challenge.acc_norm"]
+    # The few-shot count (dataset.args.num_few_shot) is part of each name.
+    arc = by_metric["hf.text-generation.ai2_arc:ARC-Challenge.acc_norm@25shot"]
     assert arc.value == pytest.approx(62.03071672354948)
     assert arc.suite == "AI2 Reasoning Challenge (25-Shot)"
     assert arc.location.field == "model-index[0].results[0].metrics[0]"
     assert arc.location.line == 42
-    assert "few-shot: 25" in (arc.notes or "")
     assert "Open LLM Leaderboard" in (arc.notes or "")
-    mmlu = by_metric["hf.text-generation.cais/mmlu:all.acc"]
+    mmlu = by_metric["hf.text-generation.cais/mmlu:all.acc@5shot"]
     assert mmlu.value == 61.07
     assert mmlu.location.field == "model-index[0].results[5].metrics[0]"
-    drop = by_metric["hf.text-generation.drop.f1"]
+    drop = by_metric["hf.text-generation.drop.f1@3shot"]
     assert drop.location.field == "model-index[0].results[2].metrics[0]"
     assert by_metric["hf.text-generation.unknown.unknown"].value == 7.34
 
@@ -104,7 +107,7 @@ def test_malformed_model_index_results_are_warnings_not_failures():
     fields = sorted(w.location.field for w in imported.warnings)
     assert fields == ["model-index[0].results[1]", "model-index[0].results[2].metrics[0]"]
     assert imported.warnings[0].location.line == 11
-    assert imported.fields["card.library_name"] == "transformers"  # unknown keys are kept
+    assert imported.metadata["library_name"]["value"] == "transformers"
 
 
 def test_model_index_that_is_not_a_list_is_a_warning():
@@ -167,3 +170,73 @@ def test_card_without_model_index_takes_the_title():
     assert imported.kind == "hf_model_card"
     assert imported.fields["model.name"] == "Mistral-7B"
     assert imported.provenance["model.name"].line == 5
+
+
+def test_front_matter_pattern_is_huggingface_hubs():
+    from huggingface_hub.repocard import REGEX_YAML_BLOCK as HUB_PATTERN
+
+    from audits.intake.hf_model_card import REGEX_YAML_BLOCK
+
+    assert REGEX_YAML_BLOCK.pattern == HUB_PATTERN.pattern
+    assert REGEX_YAML_BLOCK.flags == HUB_PATTERN.flags
+
+
+SHARED_TYPES = """---
+model-index:
+- name: qa-model
+  results:
+  - task: {type: question-answering}
+    dataset: {type: squad, name: SQuAD, split: validation}
+    metrics:
+    - {type: squad, value: 80.9, name: EM}
+    - {type: squad, value: 88.2, name: F1}
+  - task: {type: text-classification}
+    dataset: {type: emotion, name: Emotion}
+    metrics:
+    - {type: precision, value: 0.91, config: macro}
+    - {type: precision, value: 0.93, config: micro}
+    - {type: precision, value: 0.92, config: weighted}
+    - {type: accuracy, value: 0.93}
+---
+# QA model
+"""
+
+
+def test_metrics_sharing_a_type_stay_distinct_by_config_or_name():
+    imported = import_hf_model_card("README.md", SHARED_TYPES.encode())
+    assert {d.metric: d.value for d in imported.diagnostics} == {
+        "hf.question-answering.squad.squad(EM)": 80.9,
+        "hf.question-answering.squad.squad(F1)": 88.2,
+        "hf.text-classification.emotion.precision:macro": 0.91,
+        "hf.text-classification.emotion.precision:micro": 0.93,
+        "hf.text-classification.emotion.precision:weighted": 0.92,
+        "hf.text-classification.emotion.accuracy": 0.93,
+    }
+    assert imported.warnings == []
+
+
+DEEP_RL = """---
+library_name: stable-baselines3
+tags: [LunarLander-v2, deep-reinforcement-learning, reinforcement-learning]
+model-index:
+- name: PPO
+  results:
+  - task: {type: reinforcement-learning, name: reinforcement-learning}
+    dataset: {name: LunarLander-v2, type: LunarLander-v2}
+    metrics:
+    - {type: mean_reward, value: -54.39 +/- 27.31, name: mean_reward, verified: false}
+---
+# **PPO** Agent playing **LunarLander-v2**
+"""
+
+
+def test_deep_rl_course_value_with_its_spread():
+    imported = import_hf_model_card("README.md", DEEP_RL.encode())
+    (diagnostic,) = imported.diagnostics
+    assert diagnostic.metric == "hf.reinforcement-learning.LunarLander-v2.mean_reward"
+    assert diagnostic.value == -54.39
+    assert diagnostic.ci_low is None  # a spread of episode rewards is not an interval
+    assert "reported as -54.39 +/- 27.31 (± 27.31 is the spread" in (diagnostic.notes or "")
+    assert imported.warnings == []
+    assert imported.fields["model.name"] == "PPO"
+    assert imported.metadata["library_name"]["value"] == "stable-baselines3"

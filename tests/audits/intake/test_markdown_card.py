@@ -53,3 +53,30 @@ def test_headings_inside_code_blocks_are_not_sections():
     imported = import_markdown_card("card.md", text)
     assert [s.title for s in imported.narrative] == ["Model Card for Atlas", "Risks"]
     assert "# not a heading" in imported.narrative[0].markdown
+
+
+def test_a_file_name_or_address_heading_is_not_the_model_name():
+    text = b"# README.md\n\nModel name: Atlas 2\n\n## Limitations\n\nIt errs.\n"
+    imported = import_markdown_card("README.md", text)
+    assert imported.fields == {"model.name": "Atlas 2"}
+    assert (imported.provenance["model.name"].line, imported.provenance["model.name"].field) == (
+        3,
+        "text",
+    )
+    text = b"# https://github.com/example/atlas\n\n## Limitations\n\nIt errs.\n"
+    imported = import_markdown_card("card.md", text)
+    assert imported.fields == {}
+    (warning,) = imported.warnings
+    assert "a file name or an address is not a name" in warning.message
+
+
+def test_a_lower_heading_that_says_model_card_names_the_model():
+    text = b"# models/atlas/MODEL_CARD.md\n\n## Atlas-7B model card\n\nProse.\n"
+    imported = import_markdown_card("MODEL_CARD.md", text)
+    assert imported.fields == {"model.name": "Atlas-7B"}
+    assert imported.provenance["model.name"].line == 3
+
+
+def test_bold_model_line_names_the_model():
+    imported = import_markdown_card("card.md", b"Intro.\n\n- **Model:** Hearth 1.3\n")
+    assert imported.fields == {"model.name": "Hearth 1.3"}

@@ -37,11 +37,14 @@ def test_cats_vs_dogs_facts_and_metrics():
         "Ethical considerations",
     ]
     assert "mitigation: Avoid application" in imported.narrative[-1].markdown
+    assert imported.metadata["license"]["value"] == "Apache-2.0"  # a custom_text licence
+    assert imported.metadata["datasets"]["value"] == ["Training Set", "Validation Set"]
+    assert imported.metadata["datasets"]["source"]["field"] == "model_parameters.data"
 
 
 def test_graphics_are_not_kept():
     imported = import_model_card_toolkit(CATS, sample(CATS))
-    dumped = json.dumps(imported.fields)
+    dumped = json.dumps([imported.fields, imported.metadata])
     assert "iVBORw0KGgo" not in dumped  # the base64 PNGs
     assert "graphics" not in dumped
 
