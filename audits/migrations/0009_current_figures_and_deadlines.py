@@ -30,7 +30,7 @@ def copy_the_current_figures(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('audits', '0007_audit_chain_keyed'),
+        ('audits', '0008_facts_metadata'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
