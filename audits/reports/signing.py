@@ -41,7 +41,7 @@ from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign import fields, signers
 from pyhanko.sign.general import SigningError, get_pyca_cryptography_hash
-from pyhanko.sign.timestamps import HTTPTimeStamper
+from pyhanko.sign.timestamps import HTTPTimeStamper, TimestampRequestError
 from pyhanko_certvalidator.registry import SimpleCertificateStore
 
 logger = logging.getLogger(__name__)
@@ -55,6 +55,10 @@ LEVEL_B_T = "PAdES B-T"
 
 class SigningConfigurationError(Exception):
     """The signing key cannot be used; the message names the setting and what to do."""
+
+
+class TimestampUnavailable(ConnectionError):
+    """The time-stamping authority did not answer; signing is retried like any outage."""
 
 
 class _AuthoritySigner(signers.SimpleSigner):
@@ -140,11 +144,6 @@ def certificate_fingerprint(certificate: x509.Certificate) -> str:
     return certificate.fingerprint(hashes.SHA256()).hex()
 
 
-def _passphrase() -> bytes | None:
-    value = settings.REPORT_SIGNING_PASSPHRASE
-    return value.encode() if value else None
-
-
 def _read(path: Path, setting: str) -> bytes:
     try:
         return path.read_bytes()
@@ -154,10 +153,12 @@ def _read(path: Path, setting: str) -> bytes:
         ) from None
 
 
-def _load_pkcs12(path: Path) -> tuple[Any, x509.Certificate, list[x509.Certificate]]:
+def _load_pkcs12(
+    path: Path, passphrase: bytes | None
+) -> tuple[Any, x509.Certificate, list[x509.Certificate]]:
     try:
         key, certificate, chain = pkcs12.load_key_and_certificates(
-            _read(path, "REPORT_SIGNING_PKCS12"), _passphrase()
+            _read(path, "REPORT_SIGNING_PKCS12"), passphrase
         )
     except ValueError as error:
         raise SigningConfigurationError(
@@ -185,11 +186,11 @@ def _load_pem_certificates(path: Path, setting: str) -> list[x509.Certificate]:
 
 
 def _load_pem(
-    key_path: Path, cert_path: Path, chain_path: Path | None
+    key_path: Path, cert_path: Path, chain_path: Path | None, passphrase: bytes | None
 ) -> tuple[Any, x509.Certificate, list[x509.Certificate]]:
     data = _read(key_path, "REPORT_SIGNING_KEY")
     try:
-        key = serialization.load_pem_private_key(data, _passphrase())
+        key = serialization.load_pem_private_key(data, passphrase)
     except (ValueError, TypeError) as error:
         raise SigningConfigurationError(
             f"REPORT_SIGNING_KEY={key_path}: cannot load the private key ({error}); check "
@@ -283,13 +284,14 @@ def _identity(
     key_path: Path | None,
     cert_path: Path | None,
     chain_path: Path | None,
+    passphrase: bytes | None,
     development_dir: Path,
     development_allowed: bool,
 ) -> SigningIdentity:
     if pkcs12_path:
-        key, certificate, chain = _load_pkcs12(pkcs12_path)
+        key, certificate, chain = _load_pkcs12(pkcs12_path, passphrase)
     elif key_path and cert_path:
-        key, certificate, chain = _load_pem(key_path, cert_path, chain_path)
+        key, certificate, chain = _load_pem(key_path, cert_path, chain_path, passphrase)
     elif development_allowed:
         key, certificate, chain = _development_identity(development_dir)
     else:
@@ -320,6 +322,7 @@ def signing_identity() -> SigningIdentity:
             settings.REPORT_SIGNING_KEY,
             settings.REPORT_SIGNING_CERT,
             settings.REPORT_SIGNING_CHAIN,
+            settings.REPORT_SIGNING_PASSPHRASE.encode() or None,
             Path(settings.REPORT_SIGNING_DEV_DIR),
             bool(settings.REPORT_SIGNING_DEVELOPMENT_ALLOWED),
         )
@@ -359,6 +362,11 @@ def sign_report_pdf(
         output = signers.PdfSigner(
             metadata, signer=identity.signer, timestamper=timestamper
         ).sign_pdf(writer, bytes_reserved=_bytes_reserved(identity, timestamper is not None))
+    except TimestampRequestError as error:
+        raise TimestampUnavailable(
+            f"The time-stamping authority at {timestamp_url} did not answer "
+            f"({error.__cause__ or error})"
+        ) from error
     except SigningError as error:
         raise SigningConfigurationError(f"Signing failed: {error}") from error
     content = output.getvalue()

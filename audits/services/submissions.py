@@ -251,7 +251,12 @@ def submission_assign(*, submission: Submission, acting_user: User, reviewer: Us
 
 
 def _decide(
-    submission: Submission, acting_user: User, target: str, decision: str, rationale: str
+    submission: Submission,
+    acting_user: User,
+    target: str,
+    decision: str,
+    rationale: str,
+    conditions: list[str] | None = None,
 ) -> Submission:
     submission = submission_lock(submission)
     ensure(
@@ -274,6 +279,8 @@ def _decide(
             f"{', '.join(waiting)}. Confirm or drop each before deciding.",
             details={"pending_overrides": waiting},
         )
+    # An acceptance may carry conditions or outstanding items; the final report lists them.
+    conditions = [text.strip() for text in conditions or [] if text.strip()]
     submission.status = target
     if target in (Status.ACCEPTED, Status.REJECTED):
         submission.decided_at = timezone.now()
@@ -284,8 +291,14 @@ def _decide(
         reviewer=acting_user,
         decision=decision,
         rationale=rationale,
+        conditions=conditions,
     )
-    _record(submission, acting_user, decision, {"review_id": review.pk, "rationale": rationale})
+    _record(
+        submission,
+        acting_user,
+        decision,
+        {"review_id": review.pk, "rationale": rationale, "conditions": conditions},
+    )
     # A decision is documented: final on accept or reject, provisional on a change request.
     final = target in (Status.ACCEPTED, Status.REJECTED)
     kind = Report.Kind.FINAL if final else Report.Kind.PROVISIONAL
@@ -307,8 +320,16 @@ def submission_request_changes(
 
 
 @transaction.atomic(durable=True)
-def submission_accept(*, submission: Submission, acting_user: User, rationale: str) -> Submission:
-    return _decide(submission, acting_user, Status.ACCEPTED, Review.Decision.ACCEPT, rationale)
+def submission_accept(
+    *,
+    submission: Submission,
+    acting_user: User,
+    rationale: str,
+    conditions: list[str] | None = None,
+) -> Submission:
+    return _decide(
+        submission, acting_user, Status.ACCEPTED, Review.Decision.ACCEPT, rationale, conditions
+    )
 
 
 @transaction.atomic(durable=True)

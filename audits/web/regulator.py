@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.db import transaction
@@ -25,7 +28,7 @@ from audits.web.forms import (
 from audits.web.submission import render_submission_page
 
 QUEUE_PAGE_SIZE = 50
-DECISIONS = {
+DECISIONS: dict[str, tuple[Callable[..., Any], str]] = {
     "request_changes": (submissions.submission_request_changes, "Changes requested"),
     "accept": (submissions.submission_accept, "Accepted"),
     "reject": (submissions.submission_reject, "Rejected"),
@@ -186,13 +189,24 @@ def decide(request: AuthenticatedRequest, reference: str) -> HttpResponse:
     form = DecisionForm(request.POST)
     if form.is_valid():
         service, label = DECISIONS[form.cleaned_data["decision"]]
+        conditions = form.cleaned_data["conditions"]
         try:
             # The decision service also requests the report (final on accept or reject).
-            service(
-                submission=submission,
-                acting_user=request.user,
-                rationale=form.cleaned_data["rationale"],
-            )
+            if form.cleaned_data["decision"] == "accept":
+                submissions.submission_accept(
+                    submission=submission,
+                    acting_user=request.user,
+                    rationale=form.cleaned_data["rationale"],
+                    conditions=conditions,
+                )
+            elif conditions:
+                raise ServiceError("Conditions go with an acceptance; leave them empty.")
+            else:
+                service(
+                    submission=submission,
+                    acting_user=request.user,
+                    rationale=form.cleaned_data["rationale"],
+                )
         except ServiceError as error:
             form.add_error(None, error.message)
         else:

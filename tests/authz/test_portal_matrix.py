@@ -193,6 +193,13 @@ ENTRIES = [
     Entry("submission", "get", SIGNED_IN, target=submission_in("draft")),
     Entry("reports", "get", SIGNED_IN, target=submission_in("draft")),
     Entry("report-pdf", "get", SIGNED_IN, target=with_report),
+    Entry(
+        "report-correct",
+        "post",
+        DECIDERS,
+        target=submission_in("accepted"),
+        body=body({"reason": "Matrix check."}),
+    ),
     Entry("file-download", "get", SIGNED_IN, target=with_file),
     Entry(
         "comment", "post", SIGNED_IN, target=submission_in("draft"), body=body({"body": "Noted."})
