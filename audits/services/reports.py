@@ -20,6 +20,7 @@ import os
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from cryptography.hazmat.primitives import serialization
 from django.conf import settings
 from django.db import IntegrityError, InterfaceError, OperationalError, transaction
 from django.db.models import Max, Min
@@ -537,6 +538,15 @@ def _report_details(report: Report) -> dict[str, Any]:
             "sha256": newest.sha256,
         },
     }
+
+
+def signing_certificate_pem() -> str:
+    """The authority's signing certificate and its chain, PEM, as recipients trust them."""
+    identity = signing_identity()
+    return "".join(
+        certificate.public_bytes(serialization.Encoding.PEM).decode("ascii")
+        for certificate in (identity.certificate, *identity.chain)
+    )
 
 
 def _trust_roots() -> list[Any]:

@@ -120,4 +120,5 @@ urlpatterns = [
     *organization_urls,
     # Public: anyone holding a report PDF checks it here (the reports engineer's view).
     path("verify/", views.report_verify_page, name="report-verify"),
+    path("verify/certificate.pem", views.signing_certificate, name="report-signing-certificate"),
 ]

@@ -11,7 +11,7 @@ from audits import selectors
 from audits.errors import ServiceError
 from audits.roles import membership_of
 from audits.services import reports
-from audits.services.reports import ReportRateLimited, report_verify
+from audits.services.reports import ReportRateLimited, report_verify, signing_certificate_pem
 from audits.web.common import portal_view
 
 # A report is a few hundred kilobytes; anything far larger is refused before it is read.
@@ -78,6 +78,16 @@ def report_verify_page(request: HttpRequest) -> HttpResponse:
         "audits/verify.html",
         {"form": form, "outcome": outcome, "membership": membership_of(request.user)},
         status=status,
+    )
+
+
+@require_http_methods(["GET"])
+def signing_certificate(request: HttpRequest) -> HttpResponse:
+    """Public: the authority's signing certificate and its chain (PEM), for validators."""
+    return HttpResponse(
+        signing_certificate_pem(),
+        content_type="application/x-pem-file",
+        headers={"Content-Disposition": 'attachment; filename="report-signing-certificate.pem"'},
     )
 
 

@@ -173,6 +173,7 @@ ENTRIES = [
     Entry("password_reset_confirm", "get", public=True, target=reset_link, tenanted=False),
     Entry("password_reset_complete", "get", public=True),
     Entry("report-verify", "get", public=True),
+    Entry("report-signing-certificate", "get", public=True),
     # Lab staff
     Entry("filings", "get", LAB),
     Entry("filing-new", "get", LAB),

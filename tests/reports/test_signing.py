@@ -155,3 +155,28 @@ def test_a_pem_key_with_its_chain_signs_and_a_tsa_makes_it_pades_b_t(decided, se
     _, status = _validated(content, signing.signing_identity().trust_roots())
     assert status.bottom_line, status.pretty_print_details()
     assert status.timestamp_validity is not None and status.timestamp_validity.intact
+
+
+def test_the_authoritys_certificate_is_public_and_validates_the_signature(decided):
+    from cryptography import x509
+    from django.test import Client
+    from django.urls import reverse
+
+    _, content = _final(decided)
+    response = Client().get(reverse("report-signing-certificate"))
+    assert response.status_code == 200
+    assert response["Content-Type"] == "application/x-pem-file"
+    certificates = x509.load_pem_x509_certificates(response.content)
+    assert (
+        certificates[0].fingerprint(signing.hashes.SHA256()).hex()
+        == signing.signing_identity().fingerprint
+    )
+    # What a recipient does: trust the downloaded certificate, validate the report.
+    from asn1crypto import x509 as asn1_x509
+    from cryptography.hazmat.primitives import serialization
+
+    roots = [
+        asn1_x509.Certificate.load(c.public_bytes(serialization.Encoding.DER)) for c in certificates
+    ]
+    _, status = _validated(content, roots)
+    assert status.bottom_line
