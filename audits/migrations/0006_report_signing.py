@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('audits', '0003_submission_current_assessment'),
+        ('audits', '0005_override_carry_forward'),
     ]
 
     operations = [
