@@ -16,6 +16,7 @@ with DEBUG off that key is refused.
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import hashlib
 import io
@@ -23,10 +24,12 @@ import logging
 import os
 import tempfile
 import threading
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from asn1crypto import keys as asn1_keys
 from asn1crypto import x509 as asn1_x509
@@ -45,6 +48,7 @@ from pyhanko.sign.timestamps import HTTPTimeStamper, TimestampRequestError
 from pyhanko_certvalidator.registry import SimpleCertificateStore
 
 logger = logging.getLogger(__name__)
+T = TypeVar("T")
 
 DEVELOPMENT_LABEL = "govportal DEVELOPMENT signing key — not for production"
 DEVELOPMENT_FILE = "development-signing-key.pem"
@@ -339,6 +343,18 @@ def _bytes_reserved(identity: SigningIdentity, timestamped: bool) -> int:
     return 2 * (4096 + certificates + (8192 if timestamped else 0))
 
 
+def _outside_event_loop(work: Callable[[], T]) -> T:
+    """Run `work` where no event loop runs: pyHanko's synchronous API calls asyncio.run,
+    which refuses a thread whose loop is already running (an ASGI server, a browser test
+    driving Playwright); such a caller's signature is made in a short-lived thread."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return work()
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(work).result()
+
+
 def sign_report_pdf(
     pdf: bytes, *, reason: str, location: str, identity: SigningIdentity | None = None
 ) -> SignedPdf:
@@ -359,9 +375,9 @@ def sign_report_pdf(
     )
     writer = IncrementalPdfFileWriter(io.BytesIO(pdf), strict=False)
     try:
-        output = signers.PdfSigner(
-            metadata, signer=identity.signer, timestamper=timestamper
-        ).sign_pdf(writer, bytes_reserved=_bytes_reserved(identity, timestamper is not None))
+        pdf_signer = signers.PdfSigner(metadata, signer=identity.signer, timestamper=timestamper)
+        reserved = _bytes_reserved(identity, timestamper is not None)
+        output = _outside_event_loop(lambda: pdf_signer.sign_pdf(writer, bytes_reserved=reserved))
     except TimestampRequestError as error:
         raise TimestampUnavailable(
             f"The time-stamping authority at {timestamp_url} did not answer "

@@ -128,11 +128,10 @@ class DecisionForm(forms.Form):
         help_text="Required. The lab reads it, and it is printed in the report.",
     )
     conditions = forms.CharField(
-        label="Conditions (accept only)",
+        label="Conditions or outstanding items",
         required=False,
         widget=forms.Textarea(attrs={"rows": 3}),
-        help_text="Optional: one condition or outstanding item per line; the final report "
-        "lists them.",
+        help_text="Optional, with an acceptance: one per line; the final report lists them.",
     )
 
     def clean_conditions(self) -> list[str]:

@@ -180,3 +180,20 @@ def test_the_authoritys_certificate_is_public_and_validates_the_signature(decide
     ]
     _, status = _validated(content, roots)
     assert status.bottom_line
+
+
+def test_signing_works_in_a_thread_whose_event_loop_is_running(decided):
+    """An ASGI server or a browser test calls in with a loop running; pyHanko's own
+    asyncio.run would refuse there."""
+    import asyncio
+
+    report, _ = _final(decided)
+    unsigned = render_report_pdf(report)
+
+    async def sign_from_a_coroutine():
+        return signing.sign_report_pdf(unsigned, reason="r", location="l")
+
+    signed = asyncio.run(sign_from_a_coroutine())
+    assert signed.content.startswith(unsigned)
+    _, status = _validated(signed.content, signing.signing_identity().trust_roots())
+    assert status.bottom_line
