@@ -43,7 +43,7 @@ from audits.reports.signing import (
     signing_identity,
 )
 from audits.reports.software import software_version
-from audits.roles import require_assigned_reviewer, require_lab_member, require_membership
+from audits.roles import ensure, may_decide, may_see_submission
 from audits.services.audit_log import audit_event_record
 from audits.services.files import stored_file_put
 from audits.services.outbox import outbox_enqueue
@@ -113,9 +113,10 @@ def report_provisional_request(*, submission: Submission, acting_user: Any) -> R
     issues a corrected one (`report_correct`). Limited to REPORT_REQUESTS_PER_HOUR
     versions per filing (ReportRateLimited).
     """
-    membership = require_membership(acting_user)
-    if not membership.organization.is_regulator:
-        require_lab_member(acting_user, submission.organization)
+    ensure(
+        may_see_submission(acting_user, submission),
+        f"Only members of {submission.organization.name} and regulators may request a report.",
+    )
     submission = _locked(submission)
     if submission.status in DECIDED:
         raise ServiceError(
@@ -133,7 +134,11 @@ def report_correct(*, submission: Submission, acting_user: Any, reason: str) -> 
     """Issue a corrected final report of a decided filing (assigned reviewer, regulator
     admins), with the written reason printed in it and recorded as an audit event."""
     submission = _locked(submission)
-    require_assigned_reviewer(acting_user, submission, to="issue a corrected final report")
+    ensure(
+        may_decide(acting_user, submission),
+        f"Only the reviewer assigned to {submission.reference} or a regulator admin may issue "
+        "a corrected final report.",
+    )
     if submission.status not in DECIDED:
         raise ServiceError(
             f"Submission {submission.reference} is {submission.status}; a corrected final "

@@ -22,7 +22,7 @@ def under_review(lab_member, reviewer):
     # Requested reports are handed over after commit, which a test's transaction never
     # reaches: they stay pending until a test renders them.
     submission = lifecycle.submission_submit(
-        submission=make_draft(lab_member), acting_user=lab_member
+        submission=make_draft(lab_member), acting_user=lab_member, accuracy_declared=True
     )
     return lifecycle.submission_start_review(submission=submission, acting_user=reviewer)
 

@@ -28,7 +28,7 @@ def quiet_reports():
 @pytest.fixture
 def under_review(lab_member, reviewer):
     submission = lifecycle.submission_submit(
-        submission=make_draft(lab_member), acting_user=lab_member
+        submission=make_draft(lab_member), acting_user=lab_member, accuracy_declared=True
     )
     return lifecycle.submission_start_review(submission=submission, acting_user=reviewer)
 
