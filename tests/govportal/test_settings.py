@@ -46,8 +46,6 @@ def production(tmp_path):
     key, cert, _ = write_pem(tmp_path, issue("Authority report signing"), [])
     return {
         **PRODUCTION,
-        # The audit chain's key (required with DEBUG off since the chain is keyed).
-        "GOVPORTAL_AUDIT_KEY": "audit-key-for-tests-only-0123456789abcdef",
         "PORTAL_BASE_URL": "https://portal.example.org",
         "REPORT_SIGNING_KEY": str(key),
         "REPORT_SIGNING_CERT": str(cert),

@@ -3,11 +3,8 @@ portal's public address or the authority's signing key, or with bad values."""
 
 import pytest
 
-from tests.govportal.test_settings import PRODUCTION as DEPLOYMENT
-from tests.govportal.test_settings import _manage
+from tests.govportal.test_settings import PRODUCTION, _manage
 from tests.reports.pki import issue, write_pem
-
-PRODUCTION = {**DEPLOYMENT, "GOVPORTAL_AUDIT_KEY": "audit-key-for-tests-only-0123456789abcdef"}
 
 
 @pytest.fixture
