@@ -514,6 +514,8 @@ class Review(models.Model):
     rationale = models.TextField()
     # With a change request: the date by which the lab is asked to answer.
     answer_due_at = models.DateTimeField(null=True, blank=True)
+    # An acceptance's conditions or outstanding items, one sentence each, in order.
+    conditions = models.JSONField(default=list, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -551,6 +553,11 @@ class ReportKind(models.TextChoices):
     FINAL = "final", "Final"
 
 
+class ReportVariant(models.TextChoices):
+    CONFIDENTIAL = "confidential", "Confidential"
+    PUBLIC = "public", "Public"
+
+
 class ReportStatus(models.TextChoices):
     PENDING = "pending", "Pending"
     RUNNING = "running", "Running"
@@ -559,20 +566,40 @@ class ReportStatus(models.TextChoices):
 
 
 class Report(models.Model):
-    Kind = ReportKind
+    """One issued PDF: a version of a submission's report in one variant.
 
+    A final version exists twice, confidential (everything; for the regulator and the lab)
+    and public (for publication), each signed by the authority; a provisional version is
+    confidential and unsigned.
+    """
+
+    Kind = ReportKind
+    Variant = ReportVariant
     Status = ReportStatus
 
     submission = models.ForeignKey(Submission, on_delete=models.CASCADE, related_name="reports")
     revision = models.PositiveIntegerField()
     version = models.PositiveIntegerField()
     kind = models.CharField(max_length=16, choices=Kind.choices)
+    variant = models.CharField(max_length=16, choices=Variant.choices, default=Variant.CONFIDENTIAL)
     assessment = models.ForeignKey(Assessment, on_delete=models.PROTECT, related_name="reports")
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
     pdf = models.ForeignKey(
         StoredFile, on_delete=models.PROTECT, related_name="+", null=True, blank=True
     )
     sha256 = models.CharField(max_length=64, blank=True, db_index=True)
+    # Recorded when the version is requested, so a re-rendering prints what was true then.
+    rubric_status = models.CharField(max_length=16, blank=True)
+    # A final version issued again after the decision: why, and which version it corrects.
+    correction_reason = models.TextField(blank=True)
+    corrects_version = models.PositiveIntegerField(null=True, blank=True)
+    # The signature of a final report: the PDF before signing (its first revision), the
+    # PAdES level, and the signing certificate.
+    unsigned_sha256 = models.CharField(max_length=64, blank=True, db_index=True)
+    signature_level = models.CharField(max_length=16, blank=True)
+    signer_subject = models.CharField(max_length=500, blank=True)
+    signer_fingerprint = models.CharField(max_length=64, blank=True)
+    signed_at = models.DateTimeField(null=True, blank=True)
     task_id = models.CharField(max_length=64, blank=True)
     attempts = models.PositiveSmallIntegerField(default=0)
     error = models.TextField(blank=True)
@@ -580,11 +607,21 @@ class Report(models.Model):
     rendered_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
-        ordering = ["submission", "-version"]
+        ordering = ["submission", "-version", "variant"]
         constraints = [
-            models.UniqueConstraint(fields=["submission", "version"], name="report_unique_version"),
+            models.UniqueConstraint(
+                fields=["submission", "version", "variant"], name="report_unique_version_variant"
+            ),
             models.CheckConstraint(
                 condition=Q(kind__in=ReportKind.values), name="report_kind_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(variant__in=ReportVariant.values), name="report_variant_valid"
+            ),
+            # Only a decided (final) report is published.
+            models.CheckConstraint(
+                condition=Q(variant="confidential") | Q(kind="final"),
+                name="report_public_only_final",
             ),
             models.CheckConstraint(
                 condition=Q(status__in=ReportStatus.values),
@@ -595,10 +632,18 @@ class Report(models.Model):
                 condition=~Q(status="ready") | (Q(pdf__isnull=False) & ~Q(sha256="")),
                 name="report_ready_has_pdf",
             ),
+            models.CheckConstraint(
+                condition=Q(corrects_version__isnull=True) | ~Q(correction_reason=""),
+                name="report_correction_has_reason",
+            ),
         ]
 
     def __str__(self) -> str:
-        return f"report v{self.version} ({self.kind}, {self.status})"
+        return f"report v{self.version} ({self.kind}, {self.variant}, {self.status})"
+
+    @property
+    def is_signed(self) -> bool:
+        return bool(self.signer_fingerprint)
 
 
 class AuditChainHead(models.Model):

@@ -464,7 +464,9 @@ def submission_page(*, user: AnyUser, reference: str) -> SubmissionPage:
         comments=list(Comment.objects.filter(submission=submission).select_related("author")),
         reviews=list(Review.objects.filter(submission=submission).select_related("reviewer")),
         reports=list(
-            Report.objects.filter(submission=submission).select_related("pdf").order_by("-version")
+            Report.objects.filter(submission=submission)
+            .select_related("pdf")
+            .order_by("-version", "variant")
         ),
         events=list(_history(submission, revision)),
     )
@@ -473,16 +475,21 @@ def submission_page(*, user: AnyUser, reference: str) -> SubmissionPage:
 def submission_reports(*, user: AnyUser, reference: str) -> tuple[Submission, list[Report]]:
     submission = submission_get(user=user, reference=reference)
     reports = (
-        Report.objects.filter(submission=submission).select_related("pdf").order_by("-version")
+        Report.objects.filter(submission=submission)
+        .select_related("pdf")
+        .order_by("-version", "variant")
     )
     return submission, list(reports)
 
 
-def report_get(*, user: AnyUser, reference: str, version: int) -> Report:
-    """A report of a submission `user` may see (Report.DoesNotExist otherwise)."""
+def report_get(
+    *, user: AnyUser, reference: str, version: int, variant: str = Report.Variant.CONFIDENTIAL
+) -> Report:
+    """A report (one variant of a version) of a submission `user` may see
+    (Report.DoesNotExist otherwise). Whoever sees the submission may have either variant."""
     submission = submission_get(user=user, reference=reference)
     return Report.objects.select_related("pdf", "submission").get(
-        submission=submission, version=version
+        submission=submission, version=version, variant=variant
     )
 
 

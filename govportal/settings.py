@@ -336,3 +336,81 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
 }
+
+# --- Transparency audit reports: where they point, who signs them, how often ------------
+# (audits/reports/, audits/services/reports.py; README "Configuration for production".)
+
+
+def _portal_base_url(raw: str) -> str:
+    """The portal's public address, as printed in every report: scheme and host, no path
+    beyond an optional prefix, no query."""
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(raw.strip())
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ImproperlyConfigured(
+            f"PORTAL_BASE_URL={raw!r} is not an absolute http(s) URL such as "
+            "https://portal.example.org"
+        )
+    if parts.query or parts.fragment or parts.username or parts.password:
+        raise ImproperlyConfigured(
+            f"PORTAL_BASE_URL={raw!r} must not carry a query, fragment or credentials"
+        )
+    if not DEBUG and parts.scheme != "https":
+        raise ImproperlyConfigured(f"PORTAL_BASE_URL={raw!r} must use https when DEBUG is off")
+    return raw.strip().rstrip("/")
+
+
+_base_url = env_str("PORTAL_BASE_URL")
+if not _base_url and not DEBUG:
+    raise ImproperlyConfigured(
+        "PORTAL_BASE_URL must be set when DEBUG is off: every report prints its verification "
+        "address, e.g. https://portal.example.org"
+    )
+PORTAL_BASE_URL = _portal_base_url(_base_url or "http://127.0.0.1:8000")
+
+
+def _existing_file(name: str) -> Path | None:
+    raw = env_str(name)
+    if not raw:
+        return None
+    path = Path(raw)
+    if not path.is_file():
+        raise ImproperlyConfigured(f"{name}={raw!r}: no such file")
+    return path
+
+
+# The regulator authority's signing key for final reports: a PKCS#12 file, or a PEM key
+# with its PEM certificate (and optionally the issuing chain). Passphrases never go on the
+# command line; REPORT_SIGNING_PASSPHRASE unlocks either form.
+REPORT_SIGNING_PKCS12 = _existing_file("REPORT_SIGNING_PKCS12")
+REPORT_SIGNING_KEY = _existing_file("REPORT_SIGNING_KEY")
+REPORT_SIGNING_CERT = _existing_file("REPORT_SIGNING_CERT")
+REPORT_SIGNING_CHAIN = _existing_file("REPORT_SIGNING_CHAIN")
+REPORT_SIGNING_PASSPHRASE = env_str("REPORT_SIGNING_PASSPHRASE")
+if REPORT_SIGNING_PKCS12 and (REPORT_SIGNING_KEY or REPORT_SIGNING_CERT):
+    raise ImproperlyConfigured(
+        "Set REPORT_SIGNING_PKCS12, or REPORT_SIGNING_KEY with REPORT_SIGNING_CERT, not both"
+    )
+if bool(REPORT_SIGNING_KEY) != bool(REPORT_SIGNING_CERT):
+    raise ImproperlyConfigured("REPORT_SIGNING_KEY and REPORT_SIGNING_CERT go together")
+if not DEBUG and not (REPORT_SIGNING_PKCS12 or REPORT_SIGNING_KEY):
+    raise ImproperlyConfigured(
+        "REPORT_SIGNING_PKCS12 (or REPORT_SIGNING_KEY and REPORT_SIGNING_CERT) must be set "
+        "when DEBUG is off: final reports are signed with the authority's key, and the "
+        "development key is refused in production"
+    )
+# Without a configured key (DEBUG only) a development key is made here on first use; with
+# DEBUG off it is refused, even when configured explicitly. Decided once, at start-up.
+REPORT_SIGNING_DEV_DIR = VAR_DIR / "signing"
+REPORT_SIGNING_DEVELOPMENT_ALLOWED = DEBUG
+# RFC 3161 time-stamping authority: with it, signatures are PAdES B-T instead of B-B.
+REPORT_TIMESTAMP_URL = env_str("REPORT_TIMESTAMP_URL")
+if REPORT_TIMESTAMP_URL and not REPORT_TIMESTAMP_URL.startswith(("https://", "http://")):
+    raise ImproperlyConfigured(f"REPORT_TIMESTAMP_URL={REPORT_TIMESTAMP_URL!r} is not a URL")
+REPORT_TIMESTAMP_TIMEOUT = env_int("REPORT_TIMESTAMP_TIMEOUT", 10, minimum=1)
+# On-demand report versions (provisional requests, corrected final reports) per filing.
+REPORT_REQUESTS_PER_HOUR = env_int("REPORT_REQUESTS_PER_HOUR", 10, minimum=1)
+# The commit printed in reports beside the package version; read from git when unset.
+GOVPORTAL_COMMIT = env_str("GOVPORTAL_COMMIT")
+# --- end of the reports block ------------------------------------------------------------

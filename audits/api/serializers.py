@@ -273,6 +273,16 @@ class RationaleSerializer(serializers.Serializer):
     rationale = serializers.CharField(max_length=20_000)
 
 
+class AcceptSerializer(RationaleSerializer):
+    conditions = serializers.ListField(
+        child=serializers.CharField(max_length=1000),
+        required=False,
+        default=list,
+        max_length=50,
+        help_text="Conditions or outstanding items of the acceptance; the final report lists them.",
+    )
+
+
 class AssignSerializer(serializers.Serializer):
     reviewer = serializers.CharField(help_text="The reviewer's username.", max_length=150)
 
@@ -357,8 +367,20 @@ class ReportSerializer(serializers.Serializer):
     version = serializers.IntegerField()
     revision = serializers.IntegerField()
     kind = serializers.ChoiceField(choices=Report.Kind.choices)
+    variant = serializers.ChoiceField(
+        choices=Report.Variant.choices,
+        help_text="confidential: everything (the lab and regulators); public: for publication.",
+    )
     status = serializers.ChoiceField(choices=Report.Status.choices)
     sha256 = serializers.CharField(allow_blank=True)
+    signature_level = serializers.CharField(
+        allow_blank=True, help_text="PAdES B-B or B-T for final reports; empty when unsigned."
+    )
+    signer_subject = serializers.CharField(allow_blank=True)
+    signer_fingerprint = serializers.CharField(allow_blank=True)
+    signed_at = serializers.DateTimeField(allow_null=True)
+    correction_reason = serializers.CharField(allow_blank=True)
+    corrects_version = serializers.IntegerField(allow_null=True)
     size = serializers.IntegerField(source="pdf.size", allow_null=True, default=None)
     error = serializers.CharField(allow_blank=True)
     created_at = serializers.DateTimeField()
@@ -371,7 +393,21 @@ class ReportSerializer(serializers.Serializer):
             return None
         request = self.context.get("request")
         path = f"/api/v1/submissions/{report.submission.reference}/reports/{report.version}/pdf/"
+        if report.variant == Report.Variant.PUBLIC:
+            path += "?variant=public"
         return request.build_absolute_uri(path) if request is not None else path
+
+
+class ReportVariantQuerySerializer(serializers.Serializer):
+    variant = serializers.ChoiceField(
+        choices=Report.Variant.choices, required=False, default=Report.Variant.CONFIDENTIAL
+    )
+
+
+class ReportCorrectionSerializer(serializers.Serializer):
+    reason = serializers.CharField(
+        max_length=20_000, help_text="Why a corrected final report is issued; printed in it."
+    )
 
 
 class ReportVerifyQuerySerializer(serializers.Serializer):
@@ -382,6 +418,15 @@ class ReportVerifyUploadSerializer(FileUploadSerializer):
     pass
 
 
+class LatestReportSerializer(serializers.Serializer):
+    version = serializers.IntegerField()
+    kind = serializers.CharField()
+    variant = serializers.CharField()
+    decision = serializers.CharField()
+    issued_at = serializers.DateTimeField()
+    sha256 = serializers.CharField()
+
+
 class VerifiedReportSerializer(serializers.Serializer):
     reference = serializers.CharField()
     lab = serializers.CharField()
@@ -390,15 +435,38 @@ class VerifiedReportSerializer(serializers.Serializer):
     revision = serializers.IntegerField()
     version = serializers.IntegerField()
     kind = serializers.CharField()
+    variant = serializers.CharField()
+    decision = serializers.CharField()
     issued_at = serializers.DateTimeField()
+    signed = serializers.BooleanField()
+    signature_level = serializers.CharField(allow_blank=True)
+    signer_subject = serializers.CharField(allow_blank=True)
+    signer_fingerprint = serializers.CharField(allow_blank=True)
+    corrects_version = serializers.IntegerField(allow_null=True)
     superseded = serializers.BooleanField()
+    latest = LatestReportSerializer(allow_null=True)
+
+
+class SignatureCheckSerializer(serializers.Serializer):
+    valid = serializers.BooleanField(help_text="Cryptographically valid over what it covers.")
+    unmodified = serializers.BooleanField(help_text="Nothing was changed after signing.")
+    trusted = serializers.BooleanField()
+    by_portal_authority = serializers.BooleanField()
+    signer_subject = serializers.CharField(allow_blank=True)
+    signer_fingerprint = serializers.CharField(allow_blank=True)
+    signed_at = serializers.DateTimeField(allow_null=True)
+    timestamped = serializers.BooleanField()
+    level = serializers.CharField(allow_blank=True)
+    problem = serializers.CharField(allow_blank=True)
 
 
 class ReportVerificationSerializer(serializers.Serializer):
     issued = serializers.BooleanField()
+    state = serializers.ChoiceField(choices=["issued", "modified", "unsigned_copy", "not_issued"])
     sha256 = serializers.CharField()
     message = serializers.CharField()
     report = VerifiedReportSerializer(allow_null=True)
+    signature = SignatureCheckSerializer(allow_null=True)
     embedded_assessment = serializers.CharField(allow_null=True)
 
 

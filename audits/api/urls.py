@@ -55,6 +55,11 @@ urlpatterns = [
     path(f"{submission}assessments/", views.AssessmentListView.as_view(), name="assessments"),
     path(f"{submission}reports/", views.ReportListView.as_view(), name="reports"),
     path(
+        f"{submission}reports/corrections/",
+        views.ReportCorrectionView.as_view(),
+        name="report-corrections",
+    ),
+    path(
         f"{submission}reports/<int:version>/",
         views.ReportDetailView.as_view(),
         name="report-detail",

@@ -7,6 +7,8 @@ Visibility is the selectors' (another tenant's object is a 404), roles are the s
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from django.conf import settings
@@ -19,7 +21,7 @@ from drf_spectacular.utils import (
     extend_schema,
     extend_schema_view,
 )
-from rest_framework import status
+from rest_framework import exceptions, status
 from rest_framework.parsers import MultiPartParser
 from rest_framework.permissions import AllowAny
 from rest_framework.renderers import BaseRenderer, JSONRenderer
@@ -336,13 +338,16 @@ class RequestChangesView(ActionView):
         )
 
 
-@_action_schema("Accept the filing (assigned reviewer, regulator admins)", s.RationaleSerializer)
+@_action_schema("Accept the filing (assigned reviewer, regulator admins)", s.AcceptSerializer)
 class AcceptView(ActionView):
-    body_serializer = s.RationaleSerializer
+    body_serializer = s.AcceptSerializer
 
     def act(self, submission: Submission, body: dict[str, Any]) -> Submission:
         return submissions.submission_accept(
-            submission=submission, acting_user=self.acting_user, rationale=body["rationale"]
+            submission=submission,
+            acting_user=self.acting_user,
+            rationale=body["rationale"],
+            conditions=body.get("conditions") or [],
         )
 
 
@@ -502,16 +507,24 @@ class ReportListView(ApiView):
 
     @extend_schema(
         request=None,
-        responses={202: s.ReportSerializer},
+        responses={
+            202: s.ReportSerializer,
+            429: OpenApiResponse(
+                s.ErrorSerializer, description="REPORT_REQUESTS_PER_HOUR reached for this filing."
+            ),
+        },
         parameters=[IDEMPOTENCY_PARAMETER],
         summary="Request a provisional report of the current revision",
-        description="Final reports follow a regulator's decision.",
+        description="Final reports follow a regulator's decision; after it, no provisional "
+        "report is issued (a regulator may issue a corrected final report instead). "
+        "Limited per filing and hour.",
     )
     def post(self, request: Request, reference: str) -> Response:
         submission = self.submission(reference)
-        report = reports.report_request(
-            submission=submission, kind=Report.Kind.PROVISIONAL, acting_user=request.user
-        )
+        with _rate_limited():
+            report = reports.report_provisional_request(
+                submission=submission, acting_user=request.user
+            )
         report.refresh_from_db()  # rendered already when tasks run in-process
         return Response(
             s.ReportSerializer(report, context={"request": request}).data,
@@ -519,10 +532,55 @@ class ReportListView(ApiView):
         )
 
 
+@contextmanager
+def _rate_limited() -> Iterator[None]:
+    """A per-filing report limit answers 429 with Retry-After, like the API's throttle."""
+    try:
+        yield
+    except reports.ReportRateLimited as error:
+        raise exceptions.Throttled(wait=error.retry_after, detail=error.message) from None
+
+
+class ReportCorrectionView(ApiView):
+    @extend_schema(
+        request=s.ReportCorrectionSerializer,
+        responses={
+            202: s.ReportSerializer,
+            429: OpenApiResponse(
+                s.ErrorSerializer, description="REPORT_REQUESTS_PER_HOUR reached for this filing."
+            ),
+        },
+        parameters=[IDEMPOTENCY_PARAMETER],
+        summary="Issue a corrected final report of a decided filing (assigned reviewer, "
+        "regulator admins)",
+        description="Both variants are issued and signed; the reason is printed in them and "
+        "recorded in the audit log.",
+    )
+    def post(self, request: Request, reference: str) -> Response:
+        submission = self.submission(reference)
+        body = valid(s.ReportCorrectionSerializer, request.data)
+        with _rate_limited():
+            report = reports.report_correct(
+                submission=submission, acting_user=request.user, reason=body["reason"]
+            )
+        report.refresh_from_db()
+        return Response(
+            s.ReportSerializer(report, context={"request": request}).data,
+            status=status.HTTP_202_ACCEPTED,
+        )
+
+
 class ReportDetailView(ApiView):
-    @extend_schema(responses=s.ReportSerializer, summary="One report version and its status")
+    @extend_schema(
+        parameters=[s.ReportVariantQuerySerializer],
+        responses=s.ReportSerializer,
+        summary="One report version (a variant of it) and its status",
+    )
     def get(self, request: Request, reference: str, version: int) -> Response:
-        report = selectors.report_get(user=request.user, reference=reference, version=version)
+        query = valid(s.ReportVariantQuerySerializer, request.query_params)
+        report = selectors.report_get(
+            user=request.user, reference=reference, version=version, variant=query["variant"]
+        )
         return Response(s.ReportSerializer(report, context={"request": request}).data)
 
 
@@ -530,20 +588,24 @@ class ReportPdfView(ApiView):
     renderer_classes = [JSONRenderer, PDFRenderer]
 
     @extend_schema(
+        parameters=[s.ReportVariantQuerySerializer],
         responses={
             (200, "application/pdf"): OpenApiResponse(OpenApiTypes.BINARY),
             409: OpenApiResponse(s.ErrorSerializer, description="The report is not ready yet."),
         },
-        summary="Download a ready report's PDF",
+        summary="Download a ready report's PDF (the confidential variant unless asked)",
     )
     def get(self, request: Request, reference: str, version: int) -> HttpResponseBase:
-        report = selectors.report_get(user=request.user, reference=reference, version=version)
+        query = valid(s.ReportVariantQuerySerializer, request.query_params)
+        report = selectors.report_get(
+            user=request.user, reference=reference, version=version, variant=query["variant"]
+        )
         if report.status != Report.Status.READY or report.pdf is None:
             raise Conflict(
                 f"Report version {version} is {report.status}, not ready; poll its status.",
                 code="report_not_ready",
             )
-        name = f"{reference}-v{report.version}-{report.kind}.pdf"
+        name = reports.report_file_name(report)
         download_record(
             submission=report.submission,
             acting_user=self.acting_user,

@@ -22,6 +22,13 @@ from audits.intake.catalogue import CATALOGUE
 from audits.intake.types import describe_location
 from audits.reports import charts
 from audits.reports.markdown import markdown_to_safe_html, narrative_sections
+from audits.reports.software import software_version
+from audits.reports.variants import (
+    PUBLIC,
+    confidential_evidence_files,
+    is_confidential,
+    public_inputs,
+)
 
 TEMPLATE_NAME = "reports/transparency_audit.html"
 ATTACHMENT_NAME = "assessment.json"
@@ -31,6 +38,7 @@ DIAGNOSTIC_ROWS_PER_CHART = 18
 SECTION_TITLES = (
     "Executive summary",
     "Risk profile",
+    "Scope and limitations",
     "Criterion-by-criterion assessment",
     "Diagnostics against the rubric's bands",
     "Evidence inventory",
@@ -38,11 +46,20 @@ SECTION_TITLES = (
     "Methodology",
 )
 
+# The anchor of each section, in SECTION_TITLES order, for the table of contents.
+SECTION_ANCHORS = (
+    "summary", "risk-profile", "scope", "criteria", "diagnostics", "evidence", "history",
+    "methodology",
+)  # fmt: skip
+NARRATIVE_TITLE = "Annex A — The lab's narrative, as filed"
+
 KIND_LABELS = {
     "provisional": "Provisional report",
     "final": "Final report",
     "preparation": "Preparation copy",
 }
+VARIANT_LABELS = {"confidential": "Confidential", "public": "Public"}
+PROVISIONAL_STATUS = "Provisional — under review"
 _MONTHS = (
     "January", "February", "March", "April", "May", "June", "July", "August", "September",
     "October", "November", "December",
@@ -73,6 +90,15 @@ class ReportInputs:
     timeline: list[dict[str, Any]] = field(default_factory=list)
     decision: dict[str, Any] | None = None
     status: str = ""
+    variant: str = "confidential"
+    # The regulator organization that decided (final reports) and whose key signs them.
+    authority: str = ""
+    verify_url: str = ""
+    software: str = ""
+    rubric_status: str = ""  # in force | superseded, when the version was requested
+    correction: dict[str, Any] | None = None  # {"reason_html", "corrects_version"}
+    signer: dict[str, str] | None = None  # {"subject", "fingerprint"} of final reports
+    withheld: dict[str, int] = field(default_factory=dict)  # public variant: what it omits
 
 
 def format_date(moment: datetime | None, *, with_time: bool = False) -> str:
@@ -387,10 +413,28 @@ def report_context(inputs: ReportInputs) -> dict[str, Any]:
         }
         for g in result.get("gates") or []
     ]
+    narrative = [
+        {**section, "html": _safe(section["html"])}
+        for section in narrative_sections(inputs.narrative)
+    ]
+    kind_label = KIND_LABELS.get(inputs.kind, inputs.kind.capitalize())
+    is_public = inputs.variant == "public"
+    verified_facts = sum(
+        1
+        for d in inputs.facts_document.get("diagnostics") or []
+        if isinstance(d, Mapping) and d.get("verified") is True
+    )
     return {
         "inputs": inputs,
         "kind": inputs.kind,
-        "kind_label": KIND_LABELS.get(inputs.kind, inputs.kind.capitalize()),
+        "kind_label": kind_label,
+        "variant": inputs.variant,
+        "variant_label": VARIANT_LABELS.get(inputs.variant, inputs.variant.capitalize()),
+        "is_public": is_public,
+        "running_kind": f"{kind_label} · public" if is_public else kind_label,
+        "decision_status": decision_status(inputs),
+        "toc": table_of_contents(has_narrative=bool(narrative)),
+        "verified_facts": verified_facts,
         "is_preparation": inputs.kind == "preparation",
         "reference": inputs.reference,
         "title": f"Transparency audit report {inputs.reference}",
@@ -429,14 +473,34 @@ def report_context(inputs: ReportInputs) -> dict[str, Any]:
         "timeline": inputs.timeline,
         "decision": inputs.decision,
         "methodology": _methodology(inputs),
-        "narrative": [
-            {**section, "html": _safe(section["html"])}
-            for section in narrative_sections(inputs.narrative)
-        ],
+        "narrative": narrative,
+        "narrative_title": NARRATIVE_TITLE,
         "section_titles": SECTION_TITLES,
         "attachment_uri": _attachment_uri(result),
         "attachment_name": ATTACHMENT_NAME,
     }
+
+
+def decision_status(inputs: ReportInputs) -> str:
+    """What the cover says about the decision: `Accepted`, `Rejected`, or provisional."""
+    if inputs.kind == "preparation":
+        return "Not filed — no decision"
+    if inputs.kind == "final" and inputs.decision:
+        return str(inputs.decision["label"])
+    return PROVISIONAL_STATUS
+
+
+def table_of_contents(*, has_narrative: bool) -> list[dict[str, str]]:
+    """The sections with their numbers and anchors; page numbers come from the layout."""
+    entries = [
+        {"number": str(number), "anchor": anchor, "title": title}
+        for number, (anchor, title) in enumerate(
+            zip(SECTION_ANCHORS, SECTION_TITLES, strict=True), start=1
+        )
+    ]
+    if has_narrative:
+        entries.append({"number": "", "anchor": "narrative", "title": NARRATIVE_TITLE})
+    return entries
 
 
 def render_report_html(inputs: ReportInputs) -> str:
@@ -476,6 +540,7 @@ def report_inputs_for(report: Any) -> ReportInputs:
         .select_related("author")
         .order_by("criterion", "id")
     ]
+    confidential_files = confidential_evidence_files(facts.document if facts else {})
     uploads: list[dict[str, Any]] = []
     for model, kind in (
         (ModelCard, "Model card"),
@@ -499,6 +564,8 @@ def report_inputs_for(report: Any) -> ReportInputs:
                     "uploaded_at": format_timestamp(upload.uploaded_at),
                     "revision": upload.revision,
                     "description": getattr(upload, "description", "") or "",
+                    "confidential": kind == "Evidence"
+                    and (is_confidential(upload) or upload.file_name in confidential_files),
                     "_order": (upload.revision, upload.uploaded_at, kind, upload.pk),
                 }
             )
@@ -517,13 +584,14 @@ def report_inputs_for(report: Any) -> ReportInputs:
                     "date": format_timestamp(revision.submitted_at),
                     "what": f"Revision {revision.number} submitted",
                     "who": _person(revision.submitted_by),
+                    "role": "lab",
                     "text_html": "",
                 },
             )
         )
     reviews = list(
         Review.objects.filter(submission=submission, revision__lte=report.revision)
-        .select_related("reviewer")
+        .select_related("reviewer__membership__organization")
         .order_by("created_at", "id")
     )
     for review in reviews:
@@ -536,6 +604,7 @@ def report_inputs_for(report: Any) -> ReportInputs:
                     "date": format_timestamp(review.created_at),
                     "what": f"{review.get_decision_display()} (revision {review.revision})",
                     "who": _person(review.reviewer),
+                    "role": "regulator",
                     "text_html": _safe(markdown_to_safe_html(review.rationale)),
                 },
             )
@@ -555,6 +624,7 @@ def report_inputs_for(report: Any) -> ReportInputs:
                     "date": format_timestamp(comment.created_at),
                     "what": f"Comment{about} (revision {comment.revision})",
                     "who": _person(comment.author),
+                    "role": "comment",
                     "text_html": _safe(markdown_to_safe_html(comment.body)),
                 },
             )
@@ -562,20 +632,30 @@ def report_inputs_for(report: Any) -> ReportInputs:
     events.sort(key=lambda event: (event[0], event[1], event[2]))
 
     decision = None
+    authority = ""
     final_reviews = [
         r for r in reviews if r.decision in (Review.Decision.ACCEPT, Review.Decision.REJECT)
     ]
     if report.kind == "final" and final_reviews:
         review = final_reviews[-1]
+        authority = _organization_of(review.reviewer)
         decision = {
             "label": review.get_decision_display(),
             "decision": review.decision,
             "who": _person(review.reviewer),
+            "authority": authority,
             "date": format_date(review.created_at, with_time=True),
             "rationale_html": _safe(markdown_to_safe_html(review.rationale)),
+            "conditions": [str(c) for c in review.conditions or [] if str(c).strip()],
+        }
+    correction = None
+    if report.correction_reason:
+        correction = {
+            "corrects_version": report.corrects_version,
+            "reason_html": _safe(markdown_to_safe_html(report.correction_reason)),
         }
 
-    return ReportInputs(
+    inputs = ReportInputs(
         reference=submission.reference,
         lab=submission.organization.name,
         model_name=submission.model.name,
@@ -596,7 +676,26 @@ def report_inputs_for(report: Any) -> ReportInputs:
         timeline=[event[3] for event in events],
         decision=decision,
         status=submission.status,
+        variant=report.variant,
+        authority=authority,
+        verify_url=verification_url(),
+        software=software_version(),
+        rubric_status=report.rubric_status,
+        correction=correction,
     )
+    return public_inputs(inputs) if report.variant == PUBLIC else inputs
+
+
+def verification_url() -> str:
+    """The absolute address of the public verification page, as reports print it."""
+    from django.conf import settings
+
+    return f"{settings.PORTAL_BASE_URL}/verify/"
+
+
+def _organization_of(user: Any) -> str:
+    membership = getattr(user, "membership", None)
+    return membership.organization.name if membership is not None else ""
 
 
 def _person(user: Any) -> str:

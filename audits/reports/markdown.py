@@ -18,6 +18,8 @@ from markdown_it.renderer import RendererHTML
 from markdown_it.token import Token
 from markdown_it.utils import EnvType, OptionsDict
 
+from audits.reports.variants import is_confidential
+
 # What a lab's prose may use on paper. No `a`, no `img`, no `style`, no attributes.
 ALLOWED_TAGS = frozenset(
     {
@@ -120,9 +122,10 @@ def markdown_to_safe_html(text: str, *, max_characters: int = MAX_SECTION_CHARAC
     return html
 
 
-def narrative_sections(narrative: Sequence[dict[str, Any]] | None) -> list[dict[str, str]]:
-    """The lab's narrative sections as `{"title", "html", "file"}`, within the total bound."""
-    sections: list[dict[str, str]] = []
+def narrative_sections(narrative: Sequence[dict[str, Any]] | None) -> list[dict[str, Any]]:
+    """The lab's narrative sections as `{"title", "html", "file", "confidential"}`, within
+    the total bound."""
+    sections: list[dict[str, Any]] = []
     budget = MAX_NARRATIVE_CHARACTERS
     for section in narrative or []:
         if not isinstance(section, dict):
@@ -140,6 +143,7 @@ def narrative_sections(narrative: Sequence[dict[str, Any]] | None) -> list[dict[
                     "html": "<p><em>[Not printed: the narrative exceeds the report's "
                     "length limit; the full text is in the filed model card.]</em></p>",
                     "file": file_name,
+                    "confidential": is_confidential(section),
                 }
             )
             continue
@@ -150,6 +154,7 @@ def narrative_sections(narrative: Sequence[dict[str, Any]] | None) -> list[dict[
                 "title": title,
                 "html": markdown_to_safe_html(markdown, max_characters=limit),
                 "file": file_name,
+                "confidential": is_confidential(section),
             }
         )
     return sections

@@ -286,7 +286,9 @@ def _decide(
     target: str,
     decision: str,
     rationale: str,
+    *,
     answer_by: date | None = None,
+    conditions: list[str] | None = None,
 ) -> Submission:
     submission = submission_lock(submission)
     ensure(
@@ -317,6 +319,8 @@ def _decide(
                 details={"field": "answer_by"},
             )
         answer_due_at = datetime.combine(answer_by, time(23, 59, 59), tzinfo=UTC)
+    # An acceptance may carry conditions or outstanding items; the final report lists them.
+    conditions = [text.strip() for text in conditions or [] if text.strip()]
     submission.status = target
     submission.answer_due_at = answer_due_at
     if target in (Status.ACCEPTED, Status.REJECTED):
@@ -329,6 +333,7 @@ def _decide(
         decision=decision,
         rationale=rationale,
         answer_due_at=answer_due_at,
+        conditions=conditions,
     )
     _record(
         submission,
@@ -338,6 +343,7 @@ def _decide(
             "review_id": review.pk,
             "rationale": rationale,
             "answer_due_at": answer_due_at.isoformat() if answer_due_at else None,
+            "conditions": conditions,
         },
     )
     # A decision is documented: final on accept or reject, provisional on a change request.
@@ -358,13 +364,26 @@ def submission_request_changes(
         Status.CHANGES_REQUESTED,
         Review.Decision.REQUEST_CHANGES,
         rationale,
-        answer_by,
+        answer_by=answer_by,
     )
 
 
 @transaction.atomic(durable=True)
-def submission_accept(*, submission: Submission, acting_user: User, rationale: str) -> Submission:
-    return _decide(submission, acting_user, Status.ACCEPTED, Review.Decision.ACCEPT, rationale)
+def submission_accept(
+    *,
+    submission: Submission,
+    acting_user: User,
+    rationale: str,
+    conditions: list[str] | None = None,
+) -> Submission:
+    return _decide(
+        submission,
+        acting_user,
+        Status.ACCEPTED,
+        Review.Decision.ACCEPT,
+        rationale,
+        conditions=conditions,
+    )
 
 
 @transaction.atomic(durable=True)

@@ -132,6 +132,21 @@ class DecisionForm(forms.Form):
         required=False,
         widget=forms.DateInput(attrs={"type": "date"}),
     )
+    conditions = forms.CharField(
+        label="Conditions or outstanding items",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="Optional, with an acceptance: one per line; the final report lists them.",
+    )
+
+    def clean_conditions(self) -> list[str]:
+        lines = [line.strip() for line in self.cleaned_data.get("conditions", "").splitlines()]
+        conditions = [line for line in lines if line]
+        if len(conditions) > 50:
+            raise forms.ValidationError("At most 50 conditions, one per line.")
+        if any(len(condition) > 1000 for condition in conditions):
+            raise forms.ValidationError("A condition is at most 1,000 characters.")
+        return conditions
 
 
 class AssignForm(forms.Form):

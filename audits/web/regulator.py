@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from django.contrib import messages
@@ -28,7 +29,7 @@ from audits.web.forms import (
 from audits.web.submission import render_submission_page
 
 QUEUE_PAGE_SIZE = 50
-DECISIONS: dict[str, tuple[Any, str]] = {
+DECISIONS: dict[str, tuple[Callable[..., Any], str]] = {
     "request_changes": (submissions.submission_request_changes, "Changes requested"),
     "accept": (submissions.submission_accept, "Accepted"),
     "reject": (submissions.submission_reject, "Rejected"),
@@ -192,10 +193,15 @@ def decide(request: AuthenticatedRequest, reference: str) -> HttpResponse:
     if form.is_valid():
         decision = form.cleaned_data["decision"]
         service, label = DECISIONS[decision]
-        options = (
-            {"answer_by": form.cleaned_data["answer_by"]} if decision == "request_changes" else {}
-        )
+        conditions = form.cleaned_data["conditions"]
+        options: dict[str, Any] = {}
+        if decision == "accept":
+            options["conditions"] = conditions
+        elif decision == "request_changes":
+            options["answer_by"] = form.cleaned_data["answer_by"]
         try:
+            if conditions and decision != "accept":
+                raise ServiceError("Conditions go with an acceptance; leave them empty.")
             # The decision service also requests the report (final on accept or reject).
             service(
                 submission=submission,

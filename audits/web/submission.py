@@ -203,10 +203,16 @@ def reports_panel(request: AuthenticatedRequest, reference: str) -> HttpResponse
 @portal_view
 @require_GET
 def report_download(request: AuthenticatedRequest, reference: str, version: int) -> FileResponse:
-    report = selectors.report_get(user=request.user, reference=reference, version=version)
+    variant = request.GET.get("variant") or Report.Variant.CONFIDENTIAL
+    if variant not in Report.Variant.values:
+        raise Report.DoesNotExist(f"No {variant!r} variant.")
+    report = selectors.report_get(
+        user=request.user, reference=reference, version=version, variant=variant
+    )
     if report.status != Report.Status.READY or report.pdf is None:
         raise Report.DoesNotExist(f"Report v{version} of {reference} is not ready.")
-    name = f"{reference}-report-v{report.version}-{report.kind}.pdf"
+    suffix = "-public" if report.variant == Report.Variant.PUBLIC else ""
+    name = f"{reference}-report-v{report.version}-{report.kind}{suffix}.pdf"
     download_record(
         submission=report.submission,
         acting_user=request.user,

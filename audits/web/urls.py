@@ -72,6 +72,7 @@ submission_urls = [
     path(REFERENCE, submission.submission_detail, name="submission"),
     path(f"{REFERENCE}reports/", submission.reports_panel, name="reports"),
     path(f"{REFERENCE}reports/<int:version>/pdf/", submission.report_download, name="report-pdf"),
+    path(f"{REFERENCE}reports/correct/", views.report_correct_page, name="report-correct"),
     path(f"{REFERENCE}download/<str:sha256>/", submission.file_download, name="file-download"),
     path(f"{REFERENCE}comments/", submission.comment, name="comment"),
 ]
@@ -119,4 +120,5 @@ urlpatterns = [
     *organization_urls,
     # Public: anyone holding a report PDF checks it here (the reports engineer's view).
     path("verify/", views.report_verify_page, name="report-verify"),
+    path("verify/certificate.pem", views.signing_certificate, name="report-signing-certificate"),
 ]

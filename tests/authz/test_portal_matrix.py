@@ -173,6 +173,7 @@ ENTRIES = [
     Entry("password_reset_confirm", "get", public=True, target=reset_link, tenanted=False),
     Entry("password_reset_complete", "get", public=True),
     Entry("report-verify", "get", public=True),
+    Entry("report-signing-certificate", "get", public=True),
     # Lab staff
     Entry("filings", "get", LAB),
     Entry("filing-new", "get", LAB),
@@ -193,6 +194,13 @@ ENTRIES = [
     Entry("submission", "get", SIGNED_IN, target=submission_in("draft")),
     Entry("reports", "get", SIGNED_IN, target=submission_in("draft")),
     Entry("report-pdf", "get", SIGNED_IN, target=with_report),
+    Entry(
+        "report-correct",
+        "post",
+        DECIDERS,
+        target=submission_in("accepted"),
+        body=body({"reason": "Matrix check."}),
+    ),
     Entry("file-download", "get", SIGNED_IN, target=with_file),
     Entry(
         "comment", "post", SIGNED_IN, target=submission_in("draft"), body=body({"body": "Noted."})

@@ -25,6 +25,7 @@ def _manage(*args, env):
         k: v
         for k, v in os.environ.items()
         if k not in {"DEBUG", "SECRET_KEY", "ALLOWED_HOSTS", "GOVPORTAL_AUDIT_KEY"}
+        and not k.startswith("REPORT_SIGNING")
     }
     return subprocess.run(
         [sys.executable, "manage.py", *args],
@@ -37,8 +38,22 @@ def _manage(*args, env):
     )
 
 
-def test_check_deploy_reports_nothing_with_production_values():
-    result = _manage("check", "--deploy", "--fail-level", "DEBUG", env=PRODUCTION)
+@pytest.fixture
+def production(tmp_path):
+    """PRODUCTION plus the reports' required settings: the public address and a signing key."""
+    from tests.reports.pki import issue, write_pem
+
+    key, cert, _ = write_pem(tmp_path, issue("Authority report signing"), [])
+    return {
+        **PRODUCTION,
+        "PORTAL_BASE_URL": "https://portal.example.org",
+        "REPORT_SIGNING_KEY": str(key),
+        "REPORT_SIGNING_CERT": str(cert),
+    }
+
+
+def test_check_deploy_reports_nothing_with_production_values(production):
+    result = _manage("check", "--deploy", "--fail-level", "DEBUG", env=production)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "no issues" in result.stdout
 
@@ -49,8 +64,8 @@ def test_check_deploy_complains_about_the_development_defaults():
     assert "DEBUG" in result.stdout + result.stderr
 
 
-def test_production_refuses_to_start_without_a_secret_key():
-    env = {**PRODUCTION, "SECRET_KEY": ""}
+def test_production_refuses_to_start_without_a_secret_key(production):
+    env = {**production, "SECRET_KEY": ""}
     result = _manage("check", env=env)
     assert result.returncode != 0
     assert "SECRET_KEY must be set" in result.stderr

@@ -143,6 +143,8 @@ def submitted_filing(
     facts_and_result: tuple[dict[str, Any], dict[str, Any], str, dict[str, Any]] | None = None,
     evidence_count: int = 2,
     decision: str | None = None,
+    conditions: list[str] | None = None,
+    confidential_evidence: tuple[int, ...] = (),
 ) -> tuple[Submission, Assessment]:
     """A submitted filing (under review when a reviewer is given) with stored rows for
     everything the report reads. Rows are written directly: this tests the report, not the
@@ -193,6 +195,19 @@ def submitted_filing(
         submission=submission, revision=1, stored_file=diagnostics, file_name="sad-run.csv",
         uploaded_by=lab_member, format="diagnostics_table",
     )  # fmt: skip
+    if confidential_evidence:
+        # The filing's evidence entries, as intake merges them, with the lab's marks.
+        document = {
+            **document,
+            "evidence": [
+                {
+                    "file": f"evidence-{index:02d}.pdf",
+                    "confidential": index in confidential_evidence,
+                }
+                for index in range(evidence_count)
+            ],
+        }
+        Facts.objects.filter(submission=submission, revision=1).update(document=document)
     for index in range(evidence_count):
         stored = stored_file_put(
             name=f"evidence-{index:02d}.pdf",
@@ -238,6 +253,7 @@ def submitted_filing(
             Review.objects.create(
                 submission=submission, revision=1, reviewer=reviewer, decision=decision,
                 rationale="The filing is complete and the assessment stands as overridden.",
+                conditions=conditions or [],
             )  # fmt: skip
             status = {
                 Review.Decision.ACCEPT: Submission.Status.ACCEPTED,
@@ -252,16 +268,25 @@ def submitted_filing(
 
 
 def pending_report(
-    submission: Submission, assessment: Assessment, *, kind: str = "provisional"
+    submission: Submission,
+    assessment: Assessment,
+    *,
+    kind: str = "provisional",
+    variant: str = "confidential",
+    version: int | None = None,
 ) -> Report:
     """A pending report row as `report_request` leaves it, without enqueuing anything."""
-    version = Report.objects.filter(submission=submission).count() + 1
+    if version is None:
+        latest = Report.objects.filter(submission=submission).order_by("-version").first()
+        version = (latest.version if latest else 0) + 1
     report = Report.objects.create(
         submission=submission,
         revision=assessment.revision,
         version=version,
         kind=kind,
+        variant=variant,
         assessment=assessment,
+        rubric_status="in force",
     )
     Report.objects.filter(pk=report.pk).update(created_at=ASSESSED_AT + timedelta(minutes=5))
     report.refresh_from_db()

@@ -29,11 +29,18 @@ def test_a_request_makes_the_next_pending_version_and_renders_it_after_commit(
 
     with django_capture_on_commit_callbacks(execute=True):
         second = report_request(submission=submission, kind="final")
-    second.refresh_from_db()
-    # Eager mode: the task ran when the transaction committed.
-    assert (second.version, second.status, second.attempts) == (2, "ready", 1)
-    assert second.pdf.sha256 == second.sha256
-    assert AuditEvent.objects.filter(action="report.issue").get().payload["sha256"] == second.sha256
+    # Eager mode: the tasks ran when the transaction committed. A final version is issued
+    # in both variants, each signed; the confidential one is returned.
+    finals = {r.variant: r for r in Report.objects.filter(submission=submission, version=2)}
+    assert second.variant == "confidential" and set(finals) == {"confidential", "public"}
+    for report in finals.values():
+        assert (report.kind, report.status, report.attempts) == ("final", "ready", 1)
+        assert report.pdf.sha256 == report.sha256 and report.is_signed
+    assert finals["confidential"].sha256 != finals["public"].sha256
+    issued = AuditEvent.objects.filter(action="report.issue").order_by("sequence")
+    assert sorted(e.payload["sha256"] for e in issued) == sorted(r.sha256 for r in finals.values())
+    request = AuditEvent.objects.filter(action="report.request").order_by("sequence").last()
+    assert request.payload["variants"] == ["confidential", "public"]
 
 
 def test_a_request_without_an_assessment_is_refused(lab_member):

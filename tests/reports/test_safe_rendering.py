@@ -83,7 +83,13 @@ def test_hostile_narratives_fetch_nothing_attach_nothing_and_still_render(case):
     assert fetcher.refused == []
     reader = PdfReader(io.BytesIO(pdf))
     assert list(reader.attachments) == ["assessment.json"]
-    assert all("/Annots" not in page for page in reader.pages)
+    # The only annotations are the table of contents' links to pages of the report itself.
+    for page in reader.pages:
+        for annotation in page.get("/Annots") or []:
+            annotation = annotation.get_object()
+            assert annotation["/Subtype"] == "/Link"
+            action = annotation.get("/A")
+            assert "/Dest" in annotation or (action and action["/S"] == "/GoTo"), annotation
     text = pdf_text(pdf)
     assert f"Hostile: {case}" in text
     assert "root:x:0:0" not in text

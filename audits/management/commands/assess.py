@@ -51,14 +51,18 @@ class Command(BaseCommand):
             self._pdf(options["pdf"], facts, result)
 
     def _pdf(self, out: Path, facts: Any, result: dict[str, Any]) -> None:
+        from audits.errors import ServiceError
         from audits.services.reports import report_adhoc_pdf
 
-        content = report_adhoc_pdf(
-            facts_document=facts.document,
-            result=result,
-            narrative=facts.as_dict()["narrative"],
-            provenance=facts.provenance,
-        )
+        try:
+            content = report_adhoc_pdf(
+                facts_document=facts.document,
+                result=result,
+                narrative=facts.as_dict()["narrative"],
+                provenance=facts.provenance,
+            )
+        except ServiceError as error:
+            raise CommandError(error.message) from None
         out.write_bytes(content)
         print(f"report written to {out} ({len(content):,} bytes)", file=sys.stderr)
 

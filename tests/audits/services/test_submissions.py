@@ -81,12 +81,17 @@ def test_the_whole_lifecycle_with_a_resubmission(draft, lab_member, reviewer):
         "submission.accept",
         "report.request",
     ]
-    kinds = list(submission.reports.order_by("version").values_list("version", "revision", "kind"))
+    kinds = list(
+        submission.reports.order_by("version", "variant").values_list(
+            "version", "revision", "kind", "variant"
+        )
+    )
     assert kinds == [
-        (1, 1, "provisional"),
-        (2, 1, "provisional"),
-        (3, 2, "provisional"),
-        (4, 2, "final"),
+        (1, 1, "provisional", "confidential"),
+        (2, 1, "provisional", "confidential"),
+        (3, 2, "provisional", "confidential"),
+        (4, 2, "final", "confidential"),
+        (4, 2, "final", "public"),
     ]
 
 
