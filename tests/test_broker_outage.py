@@ -19,6 +19,8 @@ from govportal.celery import app
 from tests.celery_workers import wait_for
 from tests.conftest import make_draft
 
+pytestmark = pytest.mark.broker
+
 
 def _free_port() -> int:
     with socket.socket() as probe:

@@ -6,9 +6,13 @@ with GOVPORTAL_REQUIRE_SERVICES=1 so that a skip there is a failure instead).
 
 import uuid
 
+import pytest
+
 from audits.models import AuditEvent
 from audits.tasks import audit_chain_verify_task
 from tests.celery_workers import wait_for
+
+pytestmark = pytest.mark.broker
 
 
 def test_a_worker_runs_a_task_sent_through_the_broker(celery_workers):

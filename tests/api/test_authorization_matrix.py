@@ -23,10 +23,12 @@ from tests.authz.matrix import (
     OWN,
     REGULATORS,
     Entry,
+    Expect,
     World,
     assert_every_route_covered,
     cases,
     check_response,
+    state_fingerprint,
     urlconf_routes,
 )
 
@@ -298,5 +300,9 @@ def test_matrix(case, db):
     client = world.client(case.actor)
     call = getattr(client, entry.method)
     url = reverse(entry.route, kwargs=kwargs)
+    before = state_fingerprint()
     response = call(url, data, format=content_format) if content_format else call(url, data)
-    check_response(response, entry.expected(case.actor, case.ownership))
+    expect = entry.expected(case.actor, case.ownership)
+    check_response(response, expect)
+    if expect is not Expect.OK:
+        assert state_fingerprint() == before, f"{case.id}: a refused request changed something"

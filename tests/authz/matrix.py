@@ -303,3 +303,16 @@ def assert_every_route_covered(
     stale = sorted(declared - existing)
     assert not missing, f"routes without a matrix entry: {missing}"
     assert not stale, f"matrix entries for no route: {stale}"
+
+
+def state_fingerprint() -> tuple[int, ...]:
+    """What any change leaves behind: every state change writes an audit event, and every
+    piece of background work an outbox message; refused requests must leave neither."""
+    from audits.models import AuditEvent, OutboxMessage, Submission
+
+    return (
+        AuditEvent.objects.count(),
+        OutboxMessage.objects.count(),
+        Submission.objects.count(),
+        hash(tuple(Submission.objects.order_by("pk").values_list("status", "revision"))),
+    )

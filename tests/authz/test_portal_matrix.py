@@ -36,6 +36,7 @@ from tests.authz.matrix import (
     Expect,
     World,
     cases,
+    state_fingerprint,
     urlconf_routes,
 )
 
@@ -298,6 +299,7 @@ def test_portal_authorization(case: Case):
     if actor != "anonymous":
         client.force_login(world.users[actor])
     url = reverse(entry.route, kwargs=kwargs)
+    before = state_fingerprint()
     response = getattr(client, entry.method)(url, data or {})
     expect = entry.expected(actor, case.ownership)
     code = response.status_code
@@ -311,7 +313,9 @@ def test_portal_authorization(case: Case):
         assert _allowed(response, entry.route), (
             f"{case.id}: expected to pass authorization, got {code}"
         )
-    elif expect is Expect.UNAUTHENTICATED:
+        return
+    assert state_fingerprint() == before, f"{case.id}: a refused request changed something"
+    if expect is Expect.UNAUTHENTICATED:
         assert code == 302 and reverse("login") in response["Location"], f"{case.id}: got {code}"
     elif expect is Expect.NOT_FOUND:
         assert code == 404, f"{case.id}: expected 404, got {code}"

@@ -4,6 +4,7 @@ survives signing, reproducibility, and where the key comes from."""
 import hashlib
 import io
 import json
+import os
 import shutil
 import subprocess
 import time
@@ -85,8 +86,12 @@ def test_two_renders_differ_only_in_the_signature_revision(decided):
     assert PdfFileReader(io.BytesIO(again)).xrefs.total_revisions == 2
 
 
-@pytest.mark.skipif(shutil.which("pdfsig") is None, reason="pdfsig (poppler-utils) not installed")
 def test_pdfsig_reports_a_valid_signature_over_the_whole_document(decided, tmp_path):
+    if shutil.which("pdfsig") is None:
+        # A recipient's standard tool: CI installs it (.ci/run), so there it must run.
+        if os.environ.get("CI"):
+            pytest.fail("pdfsig (poppler-utils) is missing and CI is set")
+        pytest.skip("pdfsig (poppler-utils) not installed")
     _, content = _final(decided)
     path = tmp_path / "report.pdf"
     path.write_bytes(content)

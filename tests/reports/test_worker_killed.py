@@ -10,12 +10,15 @@ import signal
 import time
 import uuid
 
+import pytest
 from kombu import Connection
 
 from audits.models import Report
 from audits.tasks import report_render_task
 from tests.celery_workers import wait_for
 from tests.reports.factories import demo_facts_and_result, pending_report, submitted_filing
+
+pytestmark = pytest.mark.broker
 
 
 def _big_filing():

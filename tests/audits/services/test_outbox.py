@@ -30,7 +30,8 @@ def failing_task(**kwargs):
 
 
 @pytest.fixture(autouse=True)
-def clean_record():
+def clean_record(tasks_in_process):
+    # In-process unless a test asks for the broker (broker_mode), whatever CI configures.
     RAN.clear()
     DONE.clear()
 
