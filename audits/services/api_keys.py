@@ -102,7 +102,7 @@ def api_key_create(
 def api_key_revoke(*, api_key: OrganizationAPIKey, acting_user: User | None) -> OrganizationAPIKey:
     """Revoke a key for good (the library refuses to un-revoke). Revoking twice is a no-op."""
     api_key = (
-        OrganizationAPIKey.objects.select_for_update()
+        OrganizationAPIKey.objects.select_for_update(of=("self",))
         .select_related("organization")
         .get(pk=api_key.pk)
     )

@@ -73,7 +73,7 @@ def _ensure_organization_admin(acting_user: User, organization: Organization) ->
 
 def _member_of(organization: Organization, user_id: int) -> Membership:
     membership = (
-        Membership.objects.select_for_update()
+        Membership.objects.select_for_update(of=("self",))
         .select_related("user", "organization")
         .filter(organization=organization, user_id=user_id)
         .first()

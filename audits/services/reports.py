@@ -46,6 +46,7 @@ from audits.reports.software import software_version
 from audits.roles import ensure, may_decide, may_see_submission
 from audits.services.audit_log import audit_event_record
 from audits.services.files import stored_file_put
+from audits.services.locks import submission_lock
 from audits.services.outbox import outbox_enqueue
 
 logger = logging.getLogger(__name__)
@@ -74,13 +75,6 @@ class ReportRateLimited(ServiceError):
 
 def _report_label(report: Report) -> str:
     return f"{report.submission.reference}/v{report.version}"
-
-
-def _locked(submission: Submission) -> Submission:
-    # The submission row lock serializes version numbers between concurrent requests.
-    return (
-        Submission.objects.select_for_update().select_related("organization").get(pk=submission.pk)
-    )
 
 
 def _rate_limit(submission: Submission) -> None:
@@ -117,7 +111,7 @@ def report_provisional_request(*, submission: Submission, acting_user: Any) -> R
         may_see_submission(acting_user, submission),
         f"Only members of {submission.organization.name} and regulators may request a report.",
     )
-    submission = _locked(submission)
+    submission = submission_lock(submission)
     if submission.status in DECIDED:
         raise ServiceError(
             f"Submission {submission.reference} is {submission.status}: its final report "
@@ -133,7 +127,7 @@ def report_provisional_request(*, submission: Submission, acting_user: Any) -> R
 def report_correct(*, submission: Submission, acting_user: Any, reason: str) -> Report:
     """Issue a corrected final report of a decided filing (assigned reviewer, regulator
     admins), with the written reason printed in it and recorded as an audit event."""
-    submission = _locked(submission)
+    submission = submission_lock(submission)
     ensure(
         may_decide(acting_user, submission),
         f"Only the reviewer assigned to {submission.reference} or a regulator admin may issue "
@@ -197,7 +191,7 @@ def report_request(
     """
     if kind not in Kind.values:
         raise ServiceError(f"A report is provisional or final, not {kind!r}.")
-    submission = _locked(submission)
+    submission = submission_lock(submission)
     assessment = (
         Assessment.objects.filter(submission=submission, revision=submission.revision)
         .select_related("rubric")
@@ -257,7 +251,7 @@ def _start(report_id: int) -> tuple[Report, bool]:
     """Mark the report running and count the attempt; (report, whether to render)."""
     with transaction.atomic():
         report = (
-            Report.objects.select_for_update()
+            Report.objects.select_for_update(of=("self",))
             .select_related("submission__organization")
             .get(pk=report_id)
         )
@@ -271,12 +265,32 @@ def _start(report_id: int) -> tuple[Report, bool]:
                 "report version."
             )
             report.save(update_fields=["status", "error"])
+            _record_status(report)
             return report, False
         report.status = Status.RUNNING
         report.attempts += 1
         report.error = ""
         report.save(update_fields=["status", "attempts", "error"])
+        _record_status(report)
         return report, True
+
+
+def _record_status(report: Report) -> None:
+    """A report's move to running or failed is on the record, like its request and issue."""
+    audit_event_record(
+        actor=None,
+        action=f"report.{report.status}",
+        object_type="submission",
+        object_id=report.submission.reference,
+        organization=report.submission.organization,
+        payload={
+            "report_id": report.pk,
+            "version": report.version,
+            "variant": report.variant,
+            "attempt": report.attempts,
+            "error": report.error,
+        },
+    )
 
 
 def report_render(*, report_id: int) -> Report:
@@ -335,7 +349,7 @@ def sign_report(report: Report, pdf: bytes) -> SignedPdf:
 @transaction.atomic
 def _finish(report_id: int, pdf: bytes, signed: SignedPdf | None = None) -> Report:
     report = (
-        Report.objects.select_for_update()
+        Report.objects.select_for_update(of=("self",))
         .select_related("submission__organization")
         .get(pk=report_id)
     )
@@ -408,12 +422,17 @@ def _fail(report_id: int, error: BaseException) -> None:
     logger.exception("report %s failed to render", report_id, exc_info=error)
     try:
         with transaction.atomic():
-            report = Report.objects.select_for_update().get(pk=report_id)
+            report = (
+                Report.objects.select_for_update(of=("self",))
+                .select_related("submission__organization")
+                .get(pk=report_id)
+            )
             if report.status == Status.READY:
                 return
             report.status = Status.FAILED
             report.error = _readable(error)[:2000]
             report.save(update_fields=["status", "error"])
+            _record_status(report)
     except (OperationalError, InterfaceError, IntegrityError):
         # The database itself is the problem; the retry will record the outcome.
         logger.exception("could not record the failure of report %s", report_id)

@@ -78,6 +78,16 @@ def test_a_render_that_fails_records_a_readable_error(lab_member, monkeypatch):
     monkeypatch.undo()
     recovered = report_render(report_id=report.pk)
     assert (recovered.status, recovered.attempts, recovered.error) == ("ready", 2, "")
+    # Every move of the report is on the record, the failure with its reason.
+    moves = list(
+        AuditEvent.objects.filter(action__startswith="report.")
+        .exclude(action="report.request")
+        .order_by("sequence")
+        .values_list("action", "payload__attempt")
+    )
+    assert moves[:3] == [("report.running", 1), ("report.failed", 1), ("report.running", 2)]
+    failure = AuditEvent.objects.get(action="report.failed")
+    assert "divided by zero" in failure.payload["error"]
 
 
 def test_a_transient_error_is_recorded_and_raised_for_the_task_to_retry(lab_member, monkeypatch):
