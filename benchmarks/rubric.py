@@ -29,7 +29,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from audits.rubric import compile_rubric, load_rubric
 from audits.rubric.engine import facts_sha256
 from audits.rubric.loader import RUBRICS_DIRECTORY
-from audits.rubric.schema import CATALOGUE_METRICS, FILING_FACTS
+from audits.rubric.vocabulary import CATALOGUE_METRICS, FILING_FACTS
 
 RUBRIC_FILE = RUBRICS_DIRECTORY / "mesa-optimization-1.0.0.yaml"
 
