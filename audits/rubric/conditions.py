@@ -38,19 +38,21 @@ def fact_operator(node: Mapping[str, Any]) -> tuple[str, Any]:
     return name, operand
 
 
-def fact_holds(name: str, operand: Any, value: Any) -> bool:
-    """A fact condition on a present `value` (the generated scorer writes the same tests)."""
+def fact_test(name: str, operand: Any) -> Callable[[Any], bool]:
+    """A fact condition's test on a present value (the generated scorer writes the same)."""
     if name == "present":
-        return True
-    if name == "in":
-        return value in operand
-    if name == "not_in":
-        return value not in operand
+        return lambda value: True
+    if name in ("in", "not_in", "contains_any"):
+        members = frozenset(operand)
+        if name == "in":
+            return members.__contains__
+        if name == "not_in":
+            return lambda value: value not in members
+        return lambda value: not members.isdisjoint(value)
     if name == "contains":
-        return operand in value
-    if name == "contains_any":
-        return not set(operand).isdisjoint(value)
-    return COMPARE[name](value, operand)
+        return lambda value: operand in value
+    compare = COMPARE[name]
+    return lambda value: compare(value, operand)
 
 
 def condition_facts(condition: Any, conditions: Mapping[str, Any]) -> list[str]:
@@ -84,47 +86,68 @@ def fact_leaves(
         yield from fact_leaves(conditions[name], conditions, f"conditions.{name}")
 
 
-class UndecidedReader:
-    """Evaluates conditions three-valued to name the missing facts that left one undecided.
+# (values aligned with the rubric's fact paths, criteria levels by id, each earlier gate's
+# result and undecided facts) -> (the condition's value, the missing facts that keep it
+# UNKNOWN: empty when it is decided)
+UndecidedFacts = Callable[
+    [tuple[Any, ...], Mapping[str, int], Mapping[str, tuple[int, list[str]]]],
+    tuple[int, list[str]],
+]
 
-    Explanations use it only where the scorer found a condition UNKNOWN, to say which facts
-    would decide it. `value_of(path)` gives a fact's value (None when missing), `levels`
-    the criteria's levels by id, `gates` each earlier gate's value and undecided facts.
+
+def undecided_facts(
+    node: Mapping[str, Any], conditions: Mapping[str, Any], position: Mapping[str, int]
+) -> UndecidedFacts:
+    """Evaluates a (valid) condition three-valued, naming the missing facts that leave it
+    undecided. Explanations call it only where the scorer found a condition UNKNOWN, to
+    say which facts would decide it; `position` maps a fact path to its index in values.
     """
+    if "all" in node or "any" in node:
+        parts = [
+            undecided_facts(member, conditions, position)
+            for member in node.get("all") or node["any"]
+        ]
+        pick = min if "all" in node else max
 
-    def __init__(
-        self,
-        conditions: Mapping[str, Any],
-        value_of: Callable[[str], Any],
-        levels: Mapping[str, int] | None = None,
-        gates: Mapping[str, tuple[int, list[str]]] | None = None,
-    ) -> None:
-        self.conditions = conditions
-        self.value_of = value_of
-        self.levels = levels or {}
-        self.gates = gates or {}
-
-    def evaluate(self, node: Mapping[str, Any]) -> tuple[int, list[str]]:
-        """(value, the missing facts that keep it UNKNOWN: empty when it is decided)."""
-        if "all" in node or "any" in node:
-            members = [self.evaluate(member) for member in node.get("all") or node["any"]]
-            pick = min if "all" in node else max
-            value = pick(member_value for member_value, _ in members)
+        def combined(
+            values: tuple[Any, ...],
+            levels: Mapping[str, int],
+            gates: Mapping[str, tuple[int, list[str]]],
+        ) -> tuple[int, list[str]]:
+            results = [part(values, levels, gates) for part in parts]
+            value = pick(part_value for part_value, _ in results)
             undecided: list[str] = []
             if value == UNKNOWN:
-                for member_value, paths in members:
-                    if member_value == UNKNOWN:
+                for part_value, paths in results:
+                    if part_value == UNKNOWN:
                         undecided.extend(path for path in paths if path not in undecided)
             return value, undecided
-        if "condition" in node:
-            return self.evaluate(self.conditions[node["condition"]])
-        if "gate" in node:
-            return self.gates[node["gate"]]
-        if "level" in node:
-            name, operand = fact_operator(node)
-            return (TRUE if COMPARE[name](self.levels[node["level"]], operand) else FALSE), []
-        name, operand = fact_operator(node)
-        value = self.value_of(node["fact"])
+
+        return combined
+    if "condition" in node:
+        return undecided_facts(conditions[node["condition"]], conditions, position)
+    if "gate" in node:
+        gate_id = node["gate"]
+        return lambda values, levels, gates: gates[gate_id]
+    name, operand = fact_operator(node)
+    if "level" in node:
+        criterion_id, compare = node["level"], COMPARE[name]
+        return lambda values, levels, gates: (
+            (TRUE if compare(levels[criterion_id], operand) else FALSE),
+            [],
+        )
+    path, index, test = node["fact"], position[node["fact"]], fact_test(name, operand)
+    if name == "present":  # decided: the fact is there or it is not
+        return lambda values, levels, gates: (FALSE if values[index] is None else TRUE, [])
+
+    def leaf(
+        values: tuple[Any, ...],
+        levels: Mapping[str, int],
+        gates: Mapping[str, tuple[int, list[str]]],
+    ) -> tuple[int, list[str]]:
+        value = values[index]
         if value is None:
-            return (FALSE, []) if name == "present" else (UNKNOWN, [node["fact"]])
-        return (TRUE if fact_holds(name, operand, value) else FALSE), []
+            return UNKNOWN, [path]
+        return (TRUE if test(value) else FALSE), []
+
+    return leaf

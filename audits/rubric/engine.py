@@ -26,9 +26,8 @@ from typing import Any
 
 from audits.canonical import sha256_hex
 from audits.intake.types import describe_location
-from audits.rubric.conditions import UNKNOWN
 from audits.rubric.errors import FactsError
-from audits.rubric.explain import GeneratedExplainers, gates_read_as_risk
+from audits.rubric.explain import GateReasons, GeneratedExplainers
 from audits.rubric.loader import Rubric
 from audits.rubric.plan import RubricPlan
 from audits.rubric.results import AssessmentResult, GateResult, category_results
@@ -100,6 +99,7 @@ class CompiledRubric:
             {"FactsError": FactsError, "Mapping": Mapping, "refused": _refused},
         )
         self.scorer_source = self.scorer.source
+        self.gate_reasons = GateReasons(self.plan)
         self.explainers = GeneratedExplainers(
             self.plan, Wording(content["explanation_templates"]), self.scorer.bands
         )
@@ -124,10 +124,7 @@ class CompiledRubric:
         """The one scoring of levels: category numerators, overall numerator, tier indexes
         before and after gates, and the gates that hold."""
         numerators, overall, before, tier, raws = self.scorer.settle(values, levels)
-        if UNKNOWN in raws:
-            read_as_risk = gates_read_as_risk(self.plan, values, levels, raws)
-        else:
-            read_as_risk = [[] for _ in raws]
+        read_as_risk = self.gate_reasons.read_as_risk(values, levels, raws)
         gates = [
             GateResult(gate.id, gate.name, gate.min_tier, paths)
             for gate, raw, paths in zip(self.plan.gates, raws, read_as_risk, strict=True)

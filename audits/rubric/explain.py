@@ -19,7 +19,7 @@ from collections.abc import Callable, Sequence
 from functools import partial
 from typing import Any
 
-from audits.rubric.conditions import TRUE, UNKNOWN, UndecidedReader, condition_facts
+from audits.rubric.conditions import TRUE, UNKNOWN, condition_facts, undecided_facts
 from audits.rubric.plan import (
     AdjustmentPlan,
     CriterionPlan,
@@ -28,7 +28,8 @@ from audits.rubric.plan import (
     SignalPlan,
 )
 from audits.rubric.scorer import SourceText, local_names
-from audits.rubric.wording import Wording, format_value
+from audits.rubric.vocabulary import KNOWN_FACTS, NUMBER
+from audits.rubric.wording import Wording, compile_template, format_value
 
 # explain_<n>(values, applicability, level, missing, sites, sources) -> stored criterion, where
 # `sources[path]` is the text naming where a fact came from
@@ -54,8 +55,16 @@ class _ExplanationWriter:
     def constant(self, prefix: str, value: Any) -> str:
         return self.out.constant(prefix, value)
 
-    def template(self, key: str, signature: Sequence[str], **bound: Any) -> str:
-        return self.constant(key, self.wording.template(key, signature, bound))
+    def render(self, key: str, fields: dict[str, str], **bound: Any) -> str:
+        """Source rendering template `key`, each field's value given as source."""
+        return self.wording.expression(key, fields, **bound)
+
+    def value_text(self, path: str) -> str:
+        """Source for a present fact's value as explanations show it (format_value)."""
+        fact = self.facts[path]
+        if KNOWN_FACTS[path].kind == NUMBER:  # finite (the facts hash refuses others)
+            return f"(str({fact}) if -1e6 < {fact} < 1e6 else format_value({fact}))"
+        return f"format_value({fact})"
 
     def criterion(self, criterion: CriterionPlan) -> None:
         write = self.out.line
@@ -81,12 +90,14 @@ class _ExplanationWriter:
         applicability = "'applicable'"
         if self.precautionary and criterion.applies_site is not None:
             applicability = f"'undecided' if applicability == {UNKNOWN} else 'applicable'"
-            undecided = self.template(
-                "undecided", ("missing",), applies_text=criterion.applies_text
+            undecided = self.render(
+                "undecided",
+                {"missing": "missing_text(undecided)"},
+                applies_text=criterion.applies_text,
             )
             write(1, f"if applicability == {UNKNOWN}:")
             write(2, f"undecided = undecided_facts(values, {criterion.applies_site}, risk)")
-            write(2, f"reasons.append({undecided}(missing_text(undecided)))")
+            write(2, f"reasons.append({undecided})")
             write(2, "missing_facts.extend(undecided)")
             write(2, "evidence.append(resolve_every(undecided))")
         for signal in criterion.signals:
@@ -95,10 +106,9 @@ class _ExplanationWriter:
             self.adjustment(adjustment)
         for group in criterion.requirements:
             self.requirement(group)
-        render_missing = self.template(
-            "missing_evidence",
-            ("level", "reasons", "evidence"),
-            missing_level=criterion.missing_level,
+        fields = {"level": "level", "reasons": "reason_text", "evidence": "evidence_text"}
+        render_missing = self.render(
+            "missing_evidence", fields, missing_level=criterion.missing_level
         )
         templates = self.wording.templates
         write(1, f"reason_text = '; '.join(reasons) if reasons else {templates['no_signal']!r}")
@@ -106,19 +116,16 @@ class _ExplanationWriter:
         write(2, f"evidence_text = {self.wording.separator!r}.join(evidence)")
         if self.precautionary and criterion.applies_site is not None:
             # Evidence missing only because applicability is undecided raises no level.
-            undecided = self.template("evidence_undecided", ("level", "reasons", "evidence"))
             write(2, "if lacking:")
-            write(3, f"explanation = {render_missing}(level, reason_text, evidence_text)")
+            write(3, f"explanation = {render_missing}")
             write(2, "else:")
-            write(3, f"explanation = {undecided}(level, reason_text, evidence_text)")
+            write(3, f"explanation = {self.render('evidence_undecided', fields)}")
         else:
-            write(2, f"explanation = {render_missing}(level, reason_text, evidence_text)")
-        write(2, f"to_resolve = {self.template('to_resolve', ('evidence',))}(evidence_text)")
+            write(2, f"explanation = {render_missing}")
+        write(2, f"to_resolve = {self.render('to_resolve', {'evidence': 'evidence_text'})}")
         write(1, "else:")
-        write(
-            2,
-            f"explanation = {self.template('assessed', ('level', 'reasons'))}(level, reason_text)",
-        )
+        assessed = self.render("assessed", {"level": "level", "reasons": "reason_text"})
+        write(2, f"explanation = {assessed}")
         write(2, "to_resolve = None")
         self.result(
             1, criterion, "level", "True", applicability, "missing", "explanation", "to_resolve"
@@ -191,26 +198,31 @@ class _ExplanationWriter:
             depth += 1
         write(depth, f"if {fact} is not None:")
         if signal.levels is not None:
-            render = self.wording.template("signal", ("value", "level"), {"path": signal.path})
+            render = compile_template(
+                self.wording.templates["signal"], ("value", "level"), {"path": signal.path}
+            )
             fragments = {
                 value: render(format_value(value), level) for value, level in signal.levels.items()
             }
             describe = f"{self.constant('fragments', fragments)}[{fact}]"
             level = f"{self.constant('levels', dict(signal.levels))}[{fact}]"
         else:
-            render_name = self.template("signal", ("value", "level"), path=signal.path)
             band_levels = self.constant("band_levels", tuple(int(b["level"]) for b in signal.bands))
             level = f"{band_levels}[band_{signal.band}({fact})]"
-            describe = f"{render_name}(format_value({fact}), {level})"
+            describe = self.render(
+                "signal", {"value": self.value_text(signal.path), "level": level}, path=signal.path
+            )
         if signal.site is not None and self.precautionary:
-            assumed = self.template(
-                "signal_assumed", ("value", "level", "missing"), path=signal.path
+            because = f"missing_text(undecided_facts(values, {signal.site}, risk))"
+            assumed = self.render(
+                "signal_assumed",
+                {"value": self.value_text(signal.path), "level": level, "missing": because},
+                path=signal.path,
             )
             write(depth + 1, f"if holds == {TRUE}:")
             write(depth + 2, f"reasons.append({describe})")
             write(depth + 1, "else:")
-            because = f"missing_text(undecided_facts(values, {signal.site}, risk))"
-            write(depth + 2, f"reasons.append({assumed}(format_value({fact}), {level}, {because}))")
+            write(depth + 2, f"reasons.append({assumed})")
         else:
             write(depth + 1, f"reasons.append({describe})")
         self.use(depth + 1, signal.path)
@@ -223,8 +235,8 @@ class _ExplanationWriter:
         write = self.out.line
         if adjustment.path is not None:
             fact = self.facts[adjustment.path]
-            render = self.wording.template(
-                "adjustment", ("value", "delta"), {"path": adjustment.path}
+            render = compile_template(
+                self.wording.templates["adjustment"], ("value", "delta"), {"path": adjustment.path}
             )
             fragments = {
                 value: render(format_value(value), _delta(delta))
@@ -252,17 +264,11 @@ class _ExplanationWriter:
             return
         because = f"missing_text(undecided_facts(values, {site}, risk))"
         write(1, f"elif holds == {UNKNOWN}:")
-        if adjustment.delta > 0:  # a positive place: UNKNOWN holds
-            assumed = self.template(
-                "conditional_assumed", ("missing",), text=adjustment.text, delta=delta
-            )
-            write(2, f"reasons.append({assumed}({because}))")
+        key = "conditional_assumed" if adjustment.delta > 0 else "conditional_unproven"
+        reason = self.render(key, {"missing": because}, text=adjustment.text, delta=delta)
+        write(2, f"reasons.append({reason})")
+        if adjustment.delta > 0:  # a positive place: UNKNOWN holds, the delta applies
             self.use_present(2, read)
-        else:
-            unproven = self.template(
-                "conditional_unproven", ("missing",), text=adjustment.text, delta=delta
-            )
-            write(2, f"reasons.append({unproven}({because}))")
 
     def use_present(self, depth: int, paths: Sequence[str]) -> None:
         for path in paths:
@@ -276,12 +282,14 @@ class _ExplanationWriter:
             absent.insert(0, f"sites[{group.site}]")
         write(1, f"if {' and '.join(absent)}:")
         if group.site is not None and self.precautionary:
-            assumed = self.template(
-                "requirement_assumed", ("missing",), evidence=self.wording.resolve(group.paths)
-            )
             because = f"missing_text(undecided_facts(values, {group.site}, risk))"
+            assumed = self.render(
+                "requirement_assumed",
+                {"missing": because},
+                evidence=self.wording.resolve(group.paths),
+            )
             write(2, f"if sites[{group.site}] == {UNKNOWN}:")
-            write(3, f"reasons.append({assumed}({because}))")
+            write(3, f"reasons.append({assumed})")
         write(2, "lacking = True")
         for path in group.paths:
             write(2, f"if {path!r} not in missing_facts:")
@@ -294,19 +302,22 @@ class _ExplanationWriter:
         write(2, "facts = []")
         for path in condition_facts(criterion.applies or {}, self.plan.conditions):
             fact = self.facts[path]
-            value = self.template("fact_value", ("value",), path=path)
+            value = self.render("fact_value", {"value": self.value_text(path)}, path=path)
             write(2, f"if {fact} is None:")
             write(3, f"described.append({self.wording.text('fact_missing', path=path)!r})")
             write(2, "else:")
-            write(3, f"described.append({value}(format_value({fact})))")
+            write(3, f"described.append({value})")
             write(
                 3,
                 f"facts.append({{'path': {path!r}, 'value': {fact}, 'source': sources[{path!r}]}})",
             )
-        render = self.template("not_applicable", ("values",), applies_text=criterion.applies_text)
+        explanation = self.render(
+            "not_applicable",
+            {"values": "', '.join(described)"},
+            applies_text=criterion.applies_text,
+        )
         write(2, "missing_facts = []")
         write(2, "risk = []")
-        explanation = f"{render}(', '.join(described))"
         self.result(2, criterion, "0", "False", "'not_applicable'", "False", explanation, "None")
 
 
@@ -320,12 +331,13 @@ class GeneratedExplainers:
         for criterion in plan.criteria:
             writer.criterion(criterion)
         self.source = "\n".join(writer.out.lines) + "\n"
-        position = writer.position
+        readers = [
+            undecided_facts(site.condition, plan.conditions, writer.position) for site in plan.sites
+        ]
 
-        def undecided_facts(values: tuple[Any, ...], site: int, risk: list[str]) -> list[str]:
+        def undecided_at(values: tuple[Any, ...], site: int, risk: list[str]) -> list[str]:
             """The missing facts that left a site's condition undecided, added to `risk`."""
-            reader = UndecidedReader(plan.conditions, lambda path: values[position[path]])
-            paths = reader.evaluate(plan.sites[site].condition)[1]
+            paths = readers[site](values, {}, {})[1]
             risk.extend(path for path in paths if path not in risk)
             return paths
 
@@ -335,7 +347,7 @@ class GeneratedExplainers:
             "format_value": format_value,
             "missing_text": wording.missing,
             "resolve_every": partial(wording.resolve, every=True),
-            "undecided_facts": undecided_facts,
+            "undecided_facts": undecided_at,
         }
         # Rubric text reaches the source only through repr() (string literals) and the
         # names made by local_names; templates and maps are passed as constants.
@@ -345,27 +357,29 @@ class GeneratedExplainers:
         )
 
 
-def gates_read_as_risk(
-    rubric: RubricPlan,
-    values: tuple[Any, ...],
-    levels: Sequence[int],
-    raws: Sequence[int],
-) -> list[list[str]]:
-    """Per gate, the missing facts that made it hold under a precautionary rubric ([] for a
-    gate decided by the facts supplied, or that does not hold)."""
-    if UNKNOWN not in raws:
-        return [[] for _ in raws]
-    position = {path: index for index, path in enumerate(rubric.fact_paths)}
-    known: dict[str, tuple[int, list[str]]] = {}
-    reader = UndecidedReader(
-        rubric.conditions,
-        lambda path: values[position[path]],
-        {criterion.id: level for criterion, level in zip(rubric.criteria, levels, strict=True)},
-        known,
-    )
-    found = []
-    for gate, raw in zip(rubric.gates, raws, strict=True):
-        paths = reader.evaluate(gate.when)[1] if raw == UNKNOWN else []
-        known[gate.id] = (raw, paths)
-        found.append(paths)
-    return found
+class GateReasons:
+    """Per gate, the missing facts that made it hold under a precautionary rubric."""
+
+    def __init__(self, plan: RubricPlan) -> None:
+        self.plan = plan
+        position = {path: index for index, path in enumerate(plan.fact_paths)}
+        self.readers = [
+            undecided_facts(gate.when, plan.conditions, position) for gate in plan.gates
+        ]
+
+    def read_as_risk(
+        self, values: tuple[Any, ...], levels: Sequence[int], raws: Sequence[int]
+    ) -> list[list[str]]:
+        """[] for a gate the facts supplied decided, or that does not hold."""
+        if UNKNOWN not in raws:
+            return [[] for _ in raws]
+        by_id = {
+            criterion.id: level for criterion, level in zip(self.plan.criteria, levels, strict=True)
+        }
+        known: dict[str, tuple[int, list[str]]] = {}
+        found = []
+        for gate, reader, raw in zip(self.plan.gates, self.readers, raws, strict=True):
+            paths = reader(values, by_id, known)[1] if raw == UNKNOWN else []
+            known[gate.id] = (raw, paths)
+            found.append(paths)
+        return found

@@ -139,23 +139,22 @@ def evidence_gaps(criteria: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
     rubric order; `count`: how many criteria lack evidence. A criterion is listed exactly
     when it counts against coverage.
     """
-    lacking = [criterion for criterion in criteria if criterion["missing_evidence"]]
+    listed = []
     facts: dict[str, None] = {}
-    for criterion in lacking:
-        facts.update(dict.fromkeys(criterion["missing_facts"]))
-    return {
-        "count": len(lacking),
-        "criteria": [
-            {
-                "id": criterion["id"],
-                "name": criterion["name"],
-                "missing_facts": list(criterion["missing_facts"]),
-                "to_resolve": criterion["to_resolve"],
-            }
-            for criterion in lacking
-        ],
-        "missing_facts": list(facts),
-    }
+    for criterion in criteria:
+        if criterion["missing_evidence"]:
+            missing = criterion["missing_facts"]
+            listed.append(
+                {
+                    "id": criterion["id"],
+                    "name": criterion["name"],
+                    "missing_facts": missing[:],
+                    "to_resolve": criterion["to_resolve"],
+                }
+            )
+            for path in missing:
+                facts[path] = None
+    return {"count": len(listed), "criteria": listed, "missing_facts": list(facts)}
 
 
 @dataclass(slots=True)
