@@ -115,12 +115,13 @@ def undecided_facts(
             gates: Mapping[str, tuple[int, list[str]]],
         ) -> tuple[int, list[str]]:
             results = [part(values, levels, gates) for part in parts]
-            value = pick(part_value for part_value, _ in results)
+            value = pick([part_value for part_value, _ in results])
+            if value != UNKNOWN:
+                return value, []
             undecided: list[str] = []
-            if value == UNKNOWN:
-                for part_value, paths in results:
-                    if part_value == UNKNOWN:
-                        undecided.extend(path for path in paths if path not in undecided)
+            for part_value, paths in results:
+                if part_value == UNKNOWN:
+                    undecided.extend(path for path in paths if path not in undecided)
             return value, undecided
 
         return combined

@@ -59,24 +59,6 @@ def facts_sha256(facts: Mapping[str, Any]) -> str:
         raise FactsError(f"facts are not a finite JSON document: {error}") from None
 
 
-class _SourceTexts(dict[str, str]):
-    """Where each fact came from, as explanations print it: its provenance (file, line,
-    field), else the diagnostic's own `source`, else "". Described on first use."""
-
-    __slots__ = ("diagnostic_sources", "provenance")
-
-    def __init__(self, provenance: Mapping[str, Provenance], diagnostic_sources: dict[str, str]):
-        super().__init__()
-        self.provenance = provenance
-        self.diagnostic_sources = diagnostic_sources
-
-    def __missing__(self, path: str) -> str:
-        location = self.provenance.get(path)
-        text = describe_location(location) if location else self.diagnostic_sources.get(path, "")
-        self[path] = text
-        return text
-
-
 class CompiledRubric:
     """A rubric ready to assess facts documents. Build it with `compile_rubric`."""
 
@@ -271,15 +253,18 @@ class CompiledRubric:
         sites: tuple[int, ...],
     ) -> list[dict[str, Any]]:
         """Every criterion's stored form, written from the scorer's decisions."""
-        texts: dict[str, str] = (
-            _SourceTexts(provenance, sources) if provenance else defaultdict(str, sources)
-        )
-        return [
-            explain(values, state, level, lacking, sites, texts)
-            for explain, level, state, lacking in zip(
-                self.explainers.functions, levels, applicability, missing, strict=True
-            )
-        ]
+        # Where each present fact came from, as explanations print it: its provenance
+        # (file, line, field), else the diagnostic's own `source`, else "".
+        texts: dict[str, str]
+        if provenance:
+            texts = {}
+            for path, value in zip(self.fact_paths, values, strict=True):
+                if value is not None:
+                    location = provenance.get(path)
+                    texts[path] = describe_location(location) if location else sources.get(path, "")
+        else:
+            texts = defaultdict(str, sources)
+        return self.explainers.explain(values, applicability, levels, missing, sites, texts)
 
 
 def compile_rubric(rubric: Rubric) -> CompiledRubric:

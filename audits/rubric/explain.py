@@ -31,9 +31,9 @@ from audits.rubric.scorer import SourceText, local_names
 from audits.rubric.vocabulary import KNOWN_FACTS, NUMBER
 from audits.rubric.wording import Wording, compile_template, format_value
 
-# explain_<n>(values, applicability, level, missing, sites, sources) -> stored criterion, where
-# `sources[path]` is the text naming where a fact came from
-Explainer = Callable[..., dict[str, Any]]
+# explain(values, applicabilities, levels, missings, sites, sources) -> every criterion's
+# stored form, in rubric order; `sources[path]` names where a present fact came from.
+Explainer = Callable[..., list[dict[str, Any]]]
 
 
 def _delta(delta: int) -> str:
@@ -66,16 +66,33 @@ class _ExplanationWriter:
             return f"(str({fact}) if -1e6 < {fact} < 1e6 else format_value({fact}))"
         return f"format_value({fact})"
 
-    def criterion(self, criterion: CriterionPlan) -> None:
+    def function(self) -> None:
+        """One function for every criterion: the facts are read into locals once."""
         write = self.out.line
-        arguments = "values, applicability, level, missing, sites, sources"
-        write(0, f"def explain_{criterion.index}({arguments}):")
-        read = self._paths_read(criterion)
-        for path in read:
-            write(1, f"{self.facts[path]} = values[{self.position[path]}]")
+        write(0, "def explain(values, applicabilities, levels, missings, sites, sources):")
+        write(1, f"({''.join(self.facts[p] + ', ' for p in self.plan.fact_paths)}) = values")
+        write(1, "criteria = []")
+        for criterion in self.plan.criteria:
+            self.criterion(criterion)
+        write(1, "return criteria")
+
+    def criterion(self, criterion: CriterionPlan) -> None:
+        """A criterion's block: its stored form appended to `criteria`."""
+        write = self.out.line
+        write(1, "# " + " ".join(f"{criterion.id} {criterion.name}".split()))  # one line
+        write(1, f"applicability = applicabilities[{criterion.index}]")
+        write(1, f"level = levels[{criterion.index}]")
+        write(1, f"missing = missings[{criterion.index}]")
         if criterion.applies is not None:
             write(1, "if not applicability:")
             self.not_applicable(criterion)
+            write(1, "else:")
+            self.out.indent = 1
+        self.body(criterion)
+        self.out.indent = 0
+
+    def body(self, criterion: CriterionPlan) -> None:
+        write = self.out.line
         for name in ("reasons", "facts", "risk", "missing_facts", "evidence"):
             write(1, f"{name} = []")
         write(1, "lacking = False  # a required fact is missing")
@@ -130,23 +147,12 @@ class _ExplanationWriter:
         self.result(
             1, criterion, "level", "True", applicability, "missing", "explanation", "to_resolve"
         )
-        write(0, "")
-
-    def _paths_read(self, criterion: CriterionPlan) -> list[str]:
-        paths = [path for site in criterion.sites for path in self._site_facts(site)]
-        paths += [signal.path for signal in criterion.signals]
-        paths += [part.path for part in criterion.adjustments if part.path is not None]
-        paths += [path for group in criterion.requirements for path in group.paths]
-        return list(dict.fromkeys(paths))
-
-    def _site_facts(self, site: int) -> list[str]:
-        return condition_facts(self.plan.sites[site].condition, self.plan.conditions)
 
     def result(self, depth: int, criterion: CriterionPlan, *dynamic: str) -> None:
-        """`return {...}`: the stored criterion, its varying entries given as expressions."""
+        """The stored criterion appended, its varying entries given as expressions."""
         level, applicable, applicability, missing, explanation, to_resolve = dynamic
         write = self.out.line
-        write(depth, "return {")
+        write(depth, "criteria.append({")
         for key, value in (
             ("id", repr(criterion.id)),
             ("name", repr(criterion.name)),
@@ -166,7 +172,7 @@ class _ExplanationWriter:
             ("to_resolve", to_resolve),
         ):
             write(depth + 1, f"{key!r}: {value},")
-        write(depth, "}")
+        write(depth, "})")
 
     # ---------------------------------------------------------------- parts
 
@@ -322,14 +328,13 @@ class _ExplanationWriter:
 
 
 class GeneratedExplainers:
-    """The explanation functions of one rubric (one per criterion), and their source text."""
+    """The explanation function of one rubric, and its source text."""
 
     def __init__(
         self, plan: RubricPlan, wording: Wording, bands: Sequence[Callable[[Any], int]]
     ) -> None:
         writer = _ExplanationWriter(plan, wording)
-        for criterion in plan.criteria:
-            writer.criterion(criterion)
+        writer.function()
         self.source = "\n".join(writer.out.lines) + "\n"
         readers = [
             undecided_facts(site.condition, plan.conditions, writer.position) for site in plan.sites
@@ -352,9 +357,7 @@ class GeneratedExplainers:
         # Rubric text reaches the source only through repr() (string literals) and the
         # names made by local_names; templates and maps are passed as constants.
         exec(compile(self.source, "<rubric explanations>", "exec"), scope)  # noqa: S102
-        self.functions: tuple[Explainer, ...] = tuple(
-            scope[f"explain_{criterion.index}"] for criterion in plan.criteria
-        )
+        self.explain: Explainer = scope["explain"]
 
 
 class GateReasons:

@@ -69,9 +69,10 @@ class SourceText:
     def __init__(self) -> None:
         self.lines: list[str] = []
         self.constants: dict[str, Any] = {}
+        self.indent = 0  # added to every depth, to nest a block written at depth 1
 
     def line(self, depth: int, text: str) -> None:
-        self.lines.append("    " * depth + text)
+        self.lines.append("    " * (depth + self.indent) + text)
 
     def constant(self, prefix: str, value: Any) -> str:
         name = f"{prefix}_{len(self.constants)}"

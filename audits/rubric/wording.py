@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import string
 from collections.abc import Callable, Mapping, Sequence
+from functools import lru_cache
 from math import isfinite
 from typing import Any
 
@@ -28,6 +29,7 @@ def format_value(value: Any) -> str:
     return str(value)
 
 
+@lru_cache(maxsize=4096)  # filings repeat their magnitudes; an int and an equal float agree
 def _scientific(number: int | float) -> str:
     """`34000000000.0` -> `3.4e10`, with every significant digit of the value as filed.
 
@@ -90,6 +92,7 @@ class Wording:
         self.templates = templates
         self.separator = templates["group_separator"]
         self._fact_missing = compile_template(templates["fact_missing"], ("path",))
+        self._missing_texts: dict[str, str] = {}
 
     def expression(self, key: str, fields: Mapping[str, str], **bound: Any) -> str:
         """Python source rendering template `key`: `fields` maps each field to the source
@@ -108,7 +111,11 @@ class Wording:
 
     def missing(self, paths: Sequence[str]) -> str:
         """ "a is not supplied and b is not supplied": what left a condition undecided."""
-        return self.separator.join(self._fact_missing(path) for path in paths)
+        texts = self._missing_texts
+        for path in paths:
+            if path not in texts:
+                texts[path] = self._fact_missing(path)
+        return self.separator.join([texts[path] for path in paths])
 
     def resolve(self, paths: Sequence[str], *, every: bool = False) -> str:
         """What to supply: "diagnostic a or b", "x in the filing", or both; with `every`,

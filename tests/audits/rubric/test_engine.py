@@ -247,7 +247,7 @@ def test_scorer_source_is_kept_for_reading():
     compile(source, "<rubric scorer>", "exec")
     assert "# D5 scheming_sandbagging" in source
     assert "gate_G5 = (gate_G1 and gate_G2)" in source
-    assert "def explain_0(" in rubric_v1().explainers.source
+    assert "def explain(" in rubric_v1().explainers.source
 
 
 def test_a_section_that_is_not_a_mapping_is_refused():
