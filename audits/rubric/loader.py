@@ -13,7 +13,8 @@ from typing import Any
 import yaml
 
 from audits.canonical import sha256_hex
-from audits.rubric.schema import RubricError, validate_rubric
+from audits.rubric.checks import validate_rubric
+from audits.rubric.errors import RubricError
 
 # The rubric files shipped with the project.
 RUBRICS_DIRECTORY = Path(__file__).resolve().parent.parent / "rubrics"

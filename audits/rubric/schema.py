@@ -1,196 +1,71 @@
-"""Strict validation of a rubric document, naming the exact path of every error.
+"""The structure of a rubric document, validated with JSON Schema, naming every error's path.
 
 A rubric is data a regulator edits, so a mistake must be caught when the file loads, not
-when a filing happens to exercise it. The structure is checked with JSON Schema; what JSON
-Schema cannot express well (the condition language, references between sections, bands
-covering every number once, map keys against the filing's enumerations, weights summing to
-one) is checked by hand afterwards. Pure Python: nothing here imports Django.
+when a filing happens to exercise it. This module checks the structure with JSON Schema;
+what JSON Schema cannot express well (the condition language, references between sections,
+bands covering every number once, map keys against the filing's enumerations, weights
+summing to one) is checked afterwards by `checks.py`, whose `rubric_errors` runs both.
+Pure Python: nothing here imports Django.
 """
 
 from __future__ import annotations
 
-import string
-from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
-from fractions import Fraction
+from collections.abc import Iterable
 from typing import Any
 
 import jsonschema
 
-ENUM = "enum"
-NUMBER = "number"
-BOOLEAN = "boolean"
-LIST = "list"
-TEXT = "text"
+from audits.rubric.errors import RubricError
 
+# How a rubric reads a fact that is not supplied (its top-level `missing_facts`). "ignored"
+# is 1.0.0's reading and the default: a condition reading it is false and a signal reading
+# it gives nothing (a required one flags missing evidence). "precautionary" (1.1.0): it
+# decides toward higher risk wherever it would decide something (see conditions.py).
+IGNORED = "ignored"
+PRECAUTIONARY = "precautionary"
+MISSING_FACT_READINGS = (IGNORED, PRECAUTIONARY)
 
-@dataclass(frozen=True)
-class FactKind:
-    """What values a fact of the filing can take (FILING.md, schema v1)."""
-
-    kind: str
-    allowed: tuple[str, ...] = ()
-
-
-# The facts a rubric may read: FILING.md schema v1 and metric catalogue v1. A rubric that
-# names anything else is rejected, so a typo cannot silently turn into "always missing".
-FILING_FACTS: dict[str, FactKind] = {
-    "model.name": FactKind(TEXT),
-    "model.version": FactKind(TEXT),
-    "model.developer": FactKind(TEXT),
-    "model.release_date": FactKind(TEXT),
-    "model.base_model": FactKind(TEXT),
-    "model.architecture": FactKind(
-        ENUM,
-        (
-            "transformer",
-            "mixture_of_experts",
-            "recurrent",
-            "state_space",
-            "convolutional",
-            "hybrid",
-            "other",
-        ),
-    ),
-    "model.parameters": FactKind(NUMBER),
-    "model.modalities": FactKind(LIST, ("text", "image", "audio", "video", "actions", "other")),
-    "model.scope": FactKind(ENUM, ("narrow_task", "domain_specific", "general_purpose")),
-    "model.intended_use": FactKind(TEXT),
-    "training.compute_flop": FactKind(NUMBER),
-    "training.objectives": FactKind(
-        LIST,
-        (
-            "supervised",
-            "self_supervised",
-            "imitation",
-            "rlhf",
-            "rl_verifiable_rewards",
-            "rl_environment",
-            "meta_learning",
-            "evolutionary",
-            "other",
-        ),
-    ),
-    "training.task_families": FactKind(NUMBER),
-    "training.environment_diversity": FactKind(ENUM, ("narrow", "moderate", "broad", "open_ended")),
-    "training.rl_horizon_steps": FactKind(NUMBER),
-    "training.human_data": FactKind(BOOLEAN),
-    "training.simplicity_pressure": FactKind(ENUM, ("none", "standard", "strong")),
-    "training.time_penalty": FactKind(ENUM, ("none", "soft", "strict")),
-    "training.hard_coded_search": FactKind(BOOLEAN),
-    "training.adversarial_training": FactKind(BOOLEAN),
-    "training.online_learning": FactKind(BOOLEAN),
-    "deployment.statefulness": FactKind(
-        ENUM, ("none", "context_window", "recurrent_state", "persistent_memory")
-    ),
-    "deployment.context_window_tokens": FactKind(NUMBER),
-    "deployment.tool_use": FactKind(BOOLEAN),
-    "deployment.autonomy": FactKind(ENUM, ("assistive", "supervised_agent", "autonomous_agent")),
-    "deployment.training_deployment_gap": FactKind(ENUM, ("low", "moderate", "high")),
-    "deployment.influences_own_training": FactKind(BOOLEAN),
-    "deployment.human_oversight": FactKind(ENUM, ("continuous", "sampled", "none")),
-    "transparency.interpretability_access": FactKind(
-        ENUM, ("none", "api", "activations", "weights")
-    ),
-    "transparency.interpretability_methods": FactKind(
-        LIST,
-        (
-            "linear_probes",
-            "sparse_autoencoders",
-            "circuit_analysis",
-            "activation_patching",
-            "other",
-        ),
-    ),
-    "transparency.internals_audit": FactKind(BOOLEAN),
-    "transparency.reasoning_visibility": FactKind(ENUM, ("none", "summarized", "full")),
+# Every sentence part an explanation is built from, and the fields each may use; a rubric
+# file words each one.
+TEMPLATE_PLACEHOLDERS: dict[str, set[str]] = {
+    "assessed": {"level", "reasons"},
+    "missing_evidence": {"level", "reasons", "missing_level", "evidence"},
+    "not_applicable": {"applies_text", "values"},
+    "signal": {"path", "value", "level"},
+    "adjustment": {"path", "value", "delta"},
+    "conditional_adjustment": {"text", "delta"},
+    "fact_value": {"path", "value"},
+    "fact_missing": {"path"},
+    "no_signal": set(),
+    "to_resolve": {"evidence"},
+    "resolve_diagnostics": {"metrics"},
+    "resolve_facts": {"paths"},
+    "alternative_separator": set(),
+    "group_separator": set(),
+    # Precautionary reading only. {missing} is "X is not supplied" for each fact that was
+    # missing, joined by group_separator.
+    "signal_missing": {"path", "level"},
+    "signal_assumed": {"path", "value", "level", "missing"},
+    "adjustment_missing": {"path", "delta"},
+    "conditional_assumed": {"text", "delta", "missing"},
+    "conditional_unproven": {"text", "delta", "missing"},
+    "undecided": {"applies_text", "missing"},
+    "requirement_assumed": {"evidence", "missing"},
+    "evidence_undecided": {"level", "reasons", "evidence"},
 }
-
-# Metric catalogue v1 (FILING.md): the diagnostics that feed a rubric.
-CATALOGUE_METRICS: tuple[str, ...] = (
-    "goal_misgeneralization.proxy_pursuit_rate",
-    "goal_misgeneralization.ood_capability_retention",
-    "situational_awareness.sad_score",
-    "situational_awareness.stages_oversight",
-    "eval_awareness.rate",
-    "deception.backdoor_persistence_rate",
-    "deception.defection_probe_auroc",
-    "alignment_faking.compliance_gap",
-    "alignment_faking.reasoning_rate",
-    "scheming.in_context_rate",
-    "scheming.confession_rate",
-    "sandbagging.accuracy_drop",
-    "reward_hacking.rate",
-    "planning.lookahead_probe_accuracy",
-    "planning.lookahead_steps",
+PRECAUTIONARY_TEMPLATES = (
+    "signal_missing",
+    "signal_assumed",
+    "adjustment_missing",
+    "conditional_assumed",
+    "conditional_unproven",
+    "undecided",
+    "requirement_assumed",
+    "evidence_undecided",
 )
-
-KNOWN_FACTS: dict[str, FactKind] = {
-    **FILING_FACTS,
-    **{f"diagnostics[{metric}]": FactKind(NUMBER) for metric in CATALOGUE_METRICS},
-}
-
-
-def diagnostic_metric(path: str) -> str | None:
-    """The metric id of a `diagnostics[<metric>]` fact path, or None for a filing path."""
-    if path.startswith("diagnostics[") and path.endswith("]"):
-        return path[len("diagnostics[") : -1]
-    return None
-
-
-def map_key(value: Any) -> str:
-    """The key a `map` uses for a fact value: booleans are written "true"/"false"."""
-    if value is True:
-        return "true"
-    if value is False:
-        return "false"
-    return str(value)
-
-
-def allowed_map_keys(kind: FactKind) -> tuple[str, ...]:
-    if kind.kind == BOOLEAN:
-        return ("true", "false")
-    return kind.allowed
-
-
-class RubricError(ValueError):
-    """A rubric document that cannot be used; `path` names the offending element."""
-
-    def __init__(
-        self,
-        message: str,
-        *,
-        path: str = "",
-        source: str = "",
-        errors: Sequence[RubricError] = (),
-    ) -> None:
-        self.message = message
-        self.path = path
-        self.source = source
-        # Every error found in the document, this one first (a validation reports them all).
-        self.errors: list[RubricError] = list(errors) or [self]
-        where = ", ".join(part for part in (source, f"at {path}" if path else "") if part)
-        super().__init__(f"{where}: {message}" if where else message)
-
-
-# ---------------------------------------------------------------------------- structure
-
-# Every sentence part an explanation is built from; a rubric file words each one.
-EXPLANATION_TEMPLATES = (
-    "assessed",
-    "missing_evidence",
-    "not_applicable",
-    "signal",
-    "adjustment",
-    "conditional_adjustment",
-    "fact_value",
-    "fact_missing",
-    "no_signal",
-    "to_resolve",
-    "resolve_diagnostics",
-    "resolve_facts",
-    "alternative_separator",
-    "group_separator",
+# Required in every rubric.
+EXPLANATION_TEMPLATES = tuple(
+    key for key in TEMPLATE_PLACEHOLDERS if key not in PRECAUTIONARY_TEMPLATES
 )
 
 _ID = {"type": "string", "pattern": "^[A-Za-z][A-Za-z0-9_]*$"}
@@ -199,7 +74,7 @@ _SNAKE = {"type": "string", "pattern": "^[a-z][a-z0-9_]*$"}
 _TEXT = {"type": "string", "minLength": 1}
 _NUMBER = {"type": "number"}
 _LEVEL = {"type": "integer", "minimum": 0}
-# Conditions are checked by hand (see _check_condition): JSON Schema's oneOf errors name
+# Conditions are checked by hand (checks.check_condition): JSON Schema's oneOf errors name
 # no useful path.
 _CONDITION = {"type": "object"}
 
@@ -263,6 +138,17 @@ RUBRIC_JSON_SCHEMA: dict[str, Any] = {
                 },
             },
         },
+        "missing_facts": {"enum": list(MISSING_FACT_READINGS)},
+        "semantics": {
+            "type": "array",
+            "minItems": 1,
+            "items": {
+                "type": "object",
+                "additionalProperties": False,
+                "required": ["title", "text"],
+                "properties": {"title": _TEXT, "text": _TEXT},
+            },
+        },
         "coverage": {
             "type": "object",
             "additionalProperties": False,
@@ -278,7 +164,7 @@ RUBRIC_JSON_SCHEMA: dict[str, Any] = {
             "type": "object",
             "additionalProperties": False,
             "required": list(EXPLANATION_TEMPLATES),
-            "properties": {key: {"type": "string"} for key in EXPLANATION_TEMPLATES},
+            "properties": {key: {"type": "string"} for key in TEMPLATE_PLACEHOLDERS},
         },
         "criteria": {
             "type": "array",
@@ -425,7 +311,7 @@ def format_path(parts: Iterable[str | int]) -> str:
     return text
 
 
-def _structure_errors(document: Any) -> list[RubricError]:
+def structure_errors(document: Any) -> list[RubricError]:
     errors: list[tuple[list[str | int], RubricError]] = []
     for error in _VALIDATOR.iter_errors(document):
         parts: list[str | int] = list(error.absolute_path)
@@ -454,511 +340,3 @@ def _structure_errors(document: Any) -> list[RubricError]:
     # Document order: list indexes compare as numbers, so criteria[2] comes before [10].
     errors.sort(key=lambda pair: [(0, p, "") if isinstance(p, int) else (1, 0, p) for p in pair[0]])
     return [error for _, error in errors]
-
-
-# ---------------------------------------------------------------------------- semantics
-
-COMPARISONS = ("eq", "ne", "gte", "gt", "lte", "lt")
-FACT_OPERATORS = (*COMPARISONS, "in", "not_in", "contains", "contains_any", "present")
-LEVEL_OPERATORS = COMPARISONS
-
-
-@dataclass
-class _Context:
-    """What a condition may refer to at the place it is written."""
-
-    conditions: Mapping[str, Any]
-    criteria: Mapping[str, int] | None = None  # id -> max_level; gates only
-    earlier_gates: Sequence[str] | None = None  # gates only
-
-
-def _is_number(value: Any) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool)
-
-
-def _check_fact_value(path: str, kind: FactKind, value: Any, where: str) -> Iterator[RubricError]:
-    if kind.kind == ENUM or kind.kind == LIST:
-        if value not in kind.allowed:
-            yield RubricError(
-                f"{value!r} is not a value of {path}; allowed: {', '.join(kind.allowed)}",
-                path=where,
-            )
-    elif kind.kind == BOOLEAN:
-        if not isinstance(value, bool):
-            yield RubricError(f"{path} is true or false, not {value!r}", path=where)
-    elif kind.kind == NUMBER:
-        if not _is_number(value):
-            yield RubricError(f"{path} is a number, not {value!r}", path=where)
-    elif not isinstance(value, str):
-        yield RubricError(f"{path} is text, not {value!r}", path=where)
-
-
-def _check_fact_path(path: Any, where: str) -> Iterator[RubricError]:
-    if not isinstance(path, str) or path not in KNOWN_FACTS:
-        metric = diagnostic_metric(path) if isinstance(path, str) else None
-        hint = (
-            f"diagnostic {metric!r} is not in metric catalogue v1"
-            if metric is not None
-            else "use a FILING.md path such as training.environment_diversity or "
-            "diagnostics[<catalogue metric id>]"
-        )
-        yield RubricError(f"unknown fact {path!r}: {hint}", path=where)
-
-
-def check_condition(
-    condition: Any, where: str, context: _Context, _seen: tuple[str, ...] = ()
-) -> Iterator[RubricError]:
-    """Errors in one condition of the rubric's condition language (see the rubric file)."""
-    if not isinstance(condition, dict) or not condition:
-        yield RubricError("a condition is a non-empty mapping", path=where)
-        return
-    keys = set(condition)
-    if keys & {"all", "any"}:
-        if len(keys) != 1:
-            yield RubricError(
-                f"'all'/'any' must stand alone in a condition, found {sorted(keys)}", path=where
-            )
-            return
-        (combinator,) = keys
-        members = condition[combinator]
-        if not isinstance(members, list) or not members:
-            yield RubricError(
-                f"'{combinator}' takes a non-empty list", path=f"{where}.{combinator}"
-            )
-            return
-        for index, member in enumerate(members):
-            yield from check_condition(member, f"{where}.{combinator}[{index}]", context, _seen)
-        return
-    if "condition" in keys:
-        if keys != {"condition"}:
-            yield RubricError("'condition' must stand alone", path=where)
-            return
-        name = condition["condition"]
-        if name not in context.conditions:
-            yield RubricError(
-                f"unknown named condition {name!r}; defined: {', '.join(context.conditions)}",
-                path=f"{where}.condition",
-            )
-        elif name in _seen:
-            yield RubricError(
-                f"named condition {name!r} refers to itself", path=f"{where}.condition"
-            )
-        return
-    if "gate" in keys:
-        if keys != {"gate"}:
-            yield RubricError("'gate' must stand alone", path=where)
-        elif context.earlier_gates is None:
-            yield RubricError("a gate can only be referred to in a gate", path=f"{where}.gate")
-        elif condition["gate"] not in context.earlier_gates:
-            yield RubricError(
-                f"unknown gate {condition['gate']!r}: a gate may refer only to gates listed "
-                "before it",
-                path=f"{where}.gate",
-            )
-        return
-    if "level" in keys:
-        if context.criteria is None:
-            yield RubricError("criterion levels can only be read by gates", path=f"{where}.level")
-            return
-        operators = keys - {"level"}
-        if len(operators) != 1 or not operators <= set(LEVEL_OPERATORS):
-            yield RubricError(
-                f"a level condition takes exactly one of {', '.join(LEVEL_OPERATORS)}",
-                path=where,
-            )
-            return
-        criterion = condition["level"]
-        if criterion not in context.criteria:
-            yield RubricError(f"unknown criterion {criterion!r}", path=f"{where}.level")
-            return
-        (operator,) = operators
-        operand = condition[operator]
-        if not isinstance(operand, int) or isinstance(operand, bool):
-            yield RubricError("a level is an integer", path=f"{where}.{operator}")
-        elif not 0 <= operand <= context.criteria[criterion]:
-            yield RubricError(
-                f"{criterion} levels run from 0 to {context.criteria[criterion]}",
-                path=f"{where}.{operator}",
-            )
-        return
-    if "fact" in keys:
-        path = condition["fact"]
-        errors = list(_check_fact_path(path, f"{where}.fact"))
-        if errors:
-            yield from errors
-            return
-        kind = KNOWN_FACTS[path]
-        operators = keys - {"fact"}
-        if len(operators) != 1 or not operators <= set(FACT_OPERATORS):
-            unknown = sorted(operators - set(FACT_OPERATORS))
-            yield RubricError(
-                (f"unknown operator {unknown[0]!r}; " if unknown else "")
-                + f"a fact condition takes exactly one of {', '.join(FACT_OPERATORS)}",
-                path=f"{where}.{unknown[0]}" if unknown else where,
-            )
-            return
-        (operator,) = operators
-        operand = condition[operator]
-        at = f"{where}.{operator}"
-        if operator == "present":
-            # Only `present: true`: a "not present" test would reward withholding evidence.
-            if operand is not True:
-                yield RubricError("'present' only takes true", path=at)
-        elif operator in ("contains", "contains_any"):
-            if kind.kind != LIST:
-                yield RubricError(f"{path} is not a list; '{operator}' needs one", path=at)
-            elif operator == "contains":
-                yield from _check_fact_value(path, kind, operand, at)
-            elif not isinstance(operand, list) or not operand:
-                yield RubricError("'contains_any' takes a non-empty list", path=at)
-            else:
-                for index, value in enumerate(operand):
-                    yield from _check_fact_value(path, kind, value, f"{at}[{index}]")
-        elif operator in ("in", "not_in"):
-            if kind.kind == LIST:
-                yield RubricError(f"{path} is a list; use contains or contains_any", path=at)
-            elif not isinstance(operand, list) or not operand:
-                yield RubricError(f"'{operator}' takes a non-empty list", path=at)
-            else:
-                for index, value in enumerate(operand):
-                    yield from _check_fact_value(path, kind, value, f"{at}[{index}]")
-        elif operator in ("gte", "gt", "lte", "lt"):
-            if kind.kind != NUMBER:
-                yield RubricError(f"{path} is not a number; '{operator}' needs one", path=at)
-            elif not _is_number(operand):
-                yield RubricError(f"'{operator}' takes a number", path=at)
-        else:  # eq, ne
-            if kind.kind == LIST:
-                yield RubricError(f"{path} is a list; use contains or contains_any", path=at)
-            else:
-                yield from _check_fact_value(path, kind, operand, at)
-        return
-    yield RubricError(
-        f"unknown condition {sorted(keys)}: a condition is one of all, any, condition, "
-        "fact, level, gate",
-        path=where,
-    )
-
-
-def condition_facts(condition: Any, conditions: Mapping[str, Any]) -> list[str]:
-    """The fact paths a (valid) condition reads, in order, without repeats."""
-    found: list[str] = []
-
-    def walk(node: Any) -> None:
-        if "fact" in node and node["fact"] not in found:
-            found.append(node["fact"])
-        for member in node.get("all", ()) or node.get("any", ()):
-            walk(member)
-        if "condition" in node:
-            walk(conditions[node["condition"]])
-
-    walk(condition)
-    return found
-
-
-def _check_bands(
-    path: str, bands: list[dict[str, Any]], max_level: int, where: str
-) -> Iterator[RubricError]:
-    """Bands must be in ascending order and cover every number exactly once."""
-    previous_upper: tuple[float, bool] | None = None  # (bound, inclusive)
-    for index, band in enumerate(bands):
-        at = f"{where}[{index}]"
-        if "min" in band and "above" in band:
-            yield RubricError("a band has one lower bound: min or above", path=f"{at}.above")
-            return
-        if "max" in band and "at_most" in band:
-            yield RubricError("a band has one upper bound: max or at_most", path=f"{at}.at_most")
-            return
-        lower_key = "min" if "min" in band else "above" if "above" in band else None
-        upper_key = "max" if "max" in band else "at_most" if "at_most" in band else None
-        if band["level"] > max_level:
-            yield RubricError(
-                f"level {band['level']} is above the criterion's max_level {max_level}",
-                path=f"{at}.level",
-            )
-        if index == 0:
-            if lower_key is not None:
-                yield RubricError(
-                    "the first band must have no lower bound, so every value gets a level",
-                    path=f"{at}.{lower_key}",
-                )
-        elif lower_key is None or previous_upper is None:
-            yield RubricError(
-                "only the first band may be open below", path=f"{at}" if lower_key else at
-            )
-            return
-        else:
-            bound, inclusive = previous_upper
-            # The previous band ended at `bound` (inclusive or not); this one must start
-            # exactly there with the complementary inclusiveness: no gap, no overlap.
-            expected_key = "above" if inclusive else "min"
-            if band[lower_key] != bound or lower_key != expected_key:
-                yield RubricError(
-                    f"band must start where the previous one ends: {expected_key}: {bound}",
-                    path=f"{at}.{lower_key}",
-                )
-        if upper_key is None:
-            if index != len(bands) - 1:
-                yield RubricError(
-                    "only the last band may be open above", path=f"{where}[{index + 1}]"
-                )
-                return
-            previous_upper = None
-        else:
-            upper = band[upper_key]
-            if lower_key is not None and upper < band[lower_key]:
-                yield RubricError("upper bound below lower bound", path=f"{at}.{upper_key}")
-            previous_upper = (upper, upper_key == "at_most")
-            if index == len(bands) - 1:
-                yield RubricError(
-                    "the last band must have no upper bound, so every value gets a level",
-                    path=f"{at}.{upper_key}",
-                )
-
-
-def _check_map(
-    path: str, mapping: dict[str, Any], kind: FactKind, where: str, *, levels_up_to: int | None
-) -> Iterator[RubricError]:
-    if kind.kind not in (ENUM, BOOLEAN):
-        yield RubricError(
-            f"{path} is a {kind.kind}; 'map' needs an enumeration or a boolean", path=where
-        )
-        return
-    allowed = allowed_map_keys(kind)
-    for key, level in mapping.items():
-        if key not in allowed:
-            hint = " (quote booleans: 'true', 'false')" if not isinstance(key, str) else ""
-            yield RubricError(
-                f"{key!r} is not a value of {path}{hint}; allowed: {', '.join(allowed)}",
-                path=f"{where}.{key}",
-            )
-        elif levels_up_to is not None and level > levels_up_to:
-            yield RubricError(
-                f"level {level} is above the criterion's max_level {levels_up_to}",
-                path=f"{where}.{key}",
-            )
-    absent = [value for value in allowed if value not in mapping]
-    if absent:
-        # A value without a level would make a valid filing unscorable.
-        yield RubricError(f"no level for {', '.join(absent)} of {path}", path=where)
-
-
-def _semantic_errors(document: dict[str, Any]) -> Iterator[RubricError]:
-    conditions: dict[str, Any] = document.get("conditions") or {}
-    plain = _Context(conditions=conditions)
-
-    for name, condition in conditions.items():
-        yield from check_condition(condition, f"conditions.{name}", plain, (name,))
-    yield from _check_condition_cycles(conditions)
-
-    categories = document["categories"]
-    category_ids = [category["id"] for category in categories]
-    yield from _duplicates(category_ids, "categories", "category")
-    total = sum((Fraction(repr(category["weight"])) for category in categories), Fraction(0))
-    if total != 1:
-        yield RubricError(
-            f"category weights must sum to 1, they sum to {float(total):g}", path="categories"
-        )
-
-    tiers = document["tiers"]
-    tier_ids = [tier["id"] for tier in tiers]
-    yield from _duplicates(tier_ids, "tiers", "tier")
-    if tiers[0]["min"] != 0:
-        yield RubricError("the first tier must start at 0", path="tiers[0].min")
-    for index in range(1, len(tiers)):
-        if tiers[index]["min"] <= tiers[index - 1]["min"]:
-            yield RubricError("tiers must be in ascending order of min", path=f"tiers[{index}].min")
-
-    reference_ids = [reference["id"] for reference in document["references"]]
-    yield from _duplicates(reference_ids, "references", "reference")
-
-    criteria = document["criteria"]
-    yield from _duplicates([criterion["id"] for criterion in criteria], "criteria", "criterion")
-    yield from _duplicates([criterion["name"] for criterion in criteria], "criteria", "name")
-    used_categories = set()
-    for index, criterion in enumerate(criteria):
-        yield from _criterion_errors(
-            criterion, f"criteria[{index}]", plain, category_ids, reference_ids
-        )
-        used_categories.add(criterion["category"])
-    for index, category_id in enumerate(category_ids):
-        if category_id not in used_categories:
-            yield RubricError(
-                f"category {category_id!r} has no criteria", path=f"categories[{index}]"
-            )
-
-    max_levels = {criterion["id"]: criterion["max_level"] for criterion in criteria}
-    gates = document["gates"]
-    yield from _duplicates([gate["id"] for gate in gates], "gates", "gate")
-    for index, gate in enumerate(gates):
-        at = f"gates[{index}]"
-        if gate["min_tier"] not in tier_ids:
-            yield RubricError(
-                f"unknown tier {gate['min_tier']!r}; tiers: {', '.join(tier_ids)}",
-                path=f"{at}.min_tier",
-            )
-        gate_context = _Context(
-            conditions=conditions,
-            criteria=max_levels,
-            earlier_gates=[earlier["id"] for earlier in gates[:index]],
-        )
-        yield from check_condition(gate["when"], f"{at}.when", gate_context)
-
-    yield from _template_errors(document["explanation_templates"])
-
-
-def _criterion_errors(
-    criterion: dict[str, Any],
-    at: str,
-    context: _Context,
-    category_ids: list[str],
-    reference_ids: list[str],
-) -> Iterator[RubricError]:
-    max_level = criterion["max_level"]
-    if criterion["category"] not in category_ids:
-        yield RubricError(
-            f"unknown category {criterion['category']!r}; categories: {', '.join(category_ids)}",
-            path=f"{at}.category",
-        )
-    if criterion["missing_level"] > max_level:
-        yield RubricError(
-            f"missing_level {criterion['missing_level']} is above max_level {max_level}",
-            path=f"{at}.missing_level",
-        )
-    for index, cited in enumerate(criterion.get("cites", [])):
-        if cited not in reference_ids:
-            yield RubricError(f"unknown reference {cited!r}", path=f"{at}.cites[{index}]")
-    if "applies_when" in criterion:
-        yield from check_condition(criterion["applies_when"], f"{at}.applies_when", context)
-
-    for index, signal in enumerate(criterion["signals"]):
-        where = f"{at}.signals[{index}]"
-        path_errors = list(_check_fact_path(signal["fact"], f"{where}.fact"))
-        if path_errors:
-            yield from path_errors
-            continue
-        kind = KNOWN_FACTS[signal["fact"]]
-        if "when" in signal:
-            yield from check_condition(signal["when"], f"{where}.when", context)
-        if "map" in signal:
-            yield from _check_map(
-                signal["fact"], signal["map"], kind, f"{where}.map", levels_up_to=max_level
-            )
-        else:
-            if kind.kind != NUMBER:
-                yield RubricError(
-                    f"{signal['fact']} is not a number; use 'map' instead of 'bands'",
-                    path=f"{where}.bands",
-                )
-            else:
-                yield from _check_bands(
-                    signal["fact"], signal["bands"], max_level, f"{where}.bands"
-                )
-
-    for index, adjustment in enumerate(criterion.get("adjustments", [])):
-        where = f"{at}.adjustments[{index}]"
-        if "fact" in adjustment:
-            path_errors = list(_check_fact_path(adjustment["fact"], f"{where}.fact"))
-            if path_errors:
-                yield from path_errors
-                continue
-            yield from _check_map(
-                adjustment["fact"],
-                adjustment["map"],
-                KNOWN_FACTS[adjustment["fact"]],
-                f"{where}.map",
-                levels_up_to=None,
-            )
-        else:
-            yield from check_condition(adjustment["when"], f"{where}.when", context)
-
-    for index, group in enumerate(criterion.get("requires_any", [])):
-        where = f"{at}.requires_any[{index}]"
-        for member_index, path in enumerate(group["facts"]):
-            yield from _check_fact_path(path, f"{where}.facts[{member_index}]")
-        if "when" in group:
-            yield from check_condition(group["when"], f"{where}.when", context)
-
-
-def _check_condition_cycles(conditions: Mapping[str, Any]) -> Iterator[RubricError]:
-    def references(node: Any) -> Iterator[str]:
-        if not isinstance(node, dict):
-            return
-        if isinstance(node.get("condition"), str):
-            yield node["condition"]
-        for key in ("all", "any"):
-            for member in node.get(key) or ():
-                yield from references(member)
-
-    for start in conditions:
-        stack: list[tuple[str, tuple[str, ...]]] = [(start, (start,))]
-        while stack:
-            name, trail = stack.pop()
-            for target in references(conditions.get(name)):
-                if target == start:
-                    yield RubricError(
-                        f"named conditions refer to each other in a cycle: "
-                        f"{' -> '.join((*trail, target))}",
-                        path=f"conditions.{start}",
-                    )
-                    return
-                if target in conditions and target not in trail:
-                    stack.append((target, (*trail, target)))
-
-
-def _template_errors(templates: Mapping[str, str]) -> Iterator[RubricError]:
-    placeholders = {
-        "assessed": {"level", "reasons"},
-        "missing_evidence": {"level", "reasons", "missing_level", "evidence"},
-        "not_applicable": {"applies_text", "values"},
-        "signal": {"path", "value", "level"},
-        "adjustment": {"path", "value", "delta"},
-        "conditional_adjustment": {"text", "delta"},
-        "fact_value": {"path", "value"},
-        "fact_missing": {"path"},
-        "no_signal": set(),
-        "to_resolve": {"evidence"},
-        "resolve_diagnostics": {"metrics"},
-        "resolve_facts": {"paths"},
-        "alternative_separator": set(),
-        "group_separator": set(),
-    }
-    for key, allowed in placeholders.items():
-        try:
-            fields = {name for _, name, _, _ in string.Formatter().parse(templates[key]) if name}
-        except ValueError as error:
-            yield RubricError(f"malformed template: {error}", path=f"explanation_templates.{key}")
-            continue
-        unknown = sorted(fields - allowed)
-        if unknown:
-            yield RubricError(
-                f"unknown placeholder {{{unknown[0]}}}; this template may use "
-                + (", ".join(f"{{{name}}}" for name in sorted(allowed)) or "none"),
-                path=f"explanation_templates.{key}",
-            )
-
-
-def _duplicates(ids: list[str], where: str, what: str) -> Iterator[RubricError]:
-    seen: set[str] = set()
-    for index, identifier in enumerate(ids):
-        if identifier in seen:
-            yield RubricError(f"duplicate {what} {identifier!r}", path=f"{where}[{index}]")
-        seen.add(identifier)
-
-
-def rubric_errors(document: Any) -> list[RubricError]:
-    """Every error in a rubric document, each naming its path; empty when it is valid."""
-    errors = _structure_errors(document)
-    if errors:
-        # Semantic checks assume the structure; report structure first.
-        return errors
-    return list(_semantic_errors(document))
-
-
-def validate_rubric(document: Any, *, source: str = "") -> None:
-    """Raise RubricError for the first error (by document order), mentioning how many."""
-    errors = rubric_errors(document)
-    if errors:
-        first = errors[0]
-        more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
-        raise RubricError(first.message + more, path=first.path, source=source, errors=errors)

@@ -28,8 +28,8 @@ def rubrics_load(
     """Store every rubric version found on disk that is not stored yet.
 
     A version already stored with different content is refused: a published version never
-    changes, a change is a new version. The newest version of a urn with none in force is
-    put in force.
+    changes, a change is a new version. The first version of a urn with none in force is
+    put in force; a later one is in force once it is published.
     """
     found = engine.available_rubrics(directory) if directory else engine.available_rubrics()
     loads = []
@@ -60,11 +60,11 @@ def rubrics_load(
         loads.append(RubricLoad(row, created=True))
     for urn in {load.rubric.urn for load in loads}:
         if not Rubric.objects.filter(urn=urn, in_force=True).exists():
-            newest = max(
+            first = min(
                 (load.rubric for load in loads if load.rubric.urn == urn),
                 key=lambda row: row.engine_form().version_key,
             )
-            _put_in_force(newest, acting_user)
+            _put_in_force(first, acting_user)
     return loads
 
 

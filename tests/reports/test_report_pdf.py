@@ -46,7 +46,7 @@ def test_the_standard_report_has_every_section_in_order_and_a_complete_cover(lab
         "DECISION Accepted by Rita Reviewer (reviewer), Authority",
         "2 conditions",
         # The software beside the rubric and engine versions.
-        "rubric engine version 1 · govportal 0.1.0",
+        f"rubric engine version {result['engine_version']} · govportal 0.1.0",
         # An absolute verification address, and the signing certificate.
         "http://127.0.0.1:8000/verify/",
         report.signer_fingerprint,

@@ -44,7 +44,7 @@ class Command(BaseCommand):
             if unscored:  # on stderr: standard output stays the documented JSON
                 print(unscored, file=sys.stderr)
         else:
-            self._summary(result, facts.missing)
+            self._summary(result, facts.missing, rubric.content["coverage"]["insufficient_below"])
             if unscored:
                 self.stdout.write(unscored)
         if options["pdf"]:
@@ -66,19 +66,33 @@ class Command(BaseCommand):
         out.write_bytes(content)
         print(f"report written to {out} ({len(content):,} bytes)", file=sys.stderr)
 
-    def _summary(self, result: dict[str, Any], missing: list[str]) -> None:
+    def _summary(self, result: dict[str, Any], missing: list[str], threshold: float) -> None:
         write = self.stdout.write
-        rubric = result["rubric"]
-        write(f"Rubric   {rubric['urn']}@{rubric['version']} (sha256 {rubric['sha256'][:12]}…)")
-        write(f"Facts    sha256 {result['facts_sha256']}")
-        score, coverage = result["overall_score"], result["coverage"]
-        write(
-            f"Tier     {result['tier'].upper()}   score {score:.2f} / 100   coverage {coverage:.3f}"
-        )
+        tier, score, coverage = result["tier"].upper(), result["overall_score"], result["coverage"]
         if result["insufficient_evidence"]:
-            write(self.style.WARNING("         insufficient evidence: coverage below 0.6"))
+            write(
+                self.style.WARNING(
+                    f"Insufficient evidence — provisional tier {tier} "
+                    f"(coverage {coverage:.3f}, below {threshold:g})"
+                )
+            )
+        rubric = result["rubric"]
+        reading = (
+            ", missing facts read toward higher risk"
+            if result.get("missing_facts_reading") == "precautionary"
+            else ""
+        )
+        write(
+            f"Rubric   {rubric['urn']}@{rubric['version']} (sha256 {rubric['sha256'][:12]}…"
+            f"{reading})"
+        )
+        write(f"Facts    sha256 {result['facts_sha256']}")
+        provisional = " (provisional)" if result["insufficient_evidence"] else ""
+        write(f"Tier     {tier}{provisional}   score {score:.2f} / 100   coverage {coverage:.3f}")
         for gate in result["gates"]:
-            write(f"Gate     {gate['id']} {gate['name']} → at least {gate['min_tier']}")
+            because = ", ".join(gate.get("precautionary_facts") or [])
+            note = f"  (holds because not supplied: {because})" if because else ""
+            write(f"Gate     {gate['id']} {gate['name']} → at least {gate['min_tier']}{note}")
         write("")
         for category in result["categories"]:
             weight, score = category["weight"], category["score"]
@@ -91,9 +105,20 @@ class Command(BaseCommand):
                 else "n/a"
             )
             flag = "  MISSING EVIDENCE" if criterion["missing_evidence"] else ""
+            if criterion.get("applicability") == "undecided":
+                flag += "  APPLICABILITY UNDECIDED"
             name, weight = criterion["name"], criterion["weight"]
             write(f"{criterion['id']:<3} {name:<26} {level:>4}  w{weight}{flag}")
             write(f"      {criterion['explanation']}")
+        gaps = result["evidence_gaps"]
+        if gaps["count"]:
+            write("")
+            write(
+                f"Evidence gaps: {gaps['count']} criteria lack evidence, "
+                f"{len(gaps['missing_facts'])} facts to supply"
+            )
+            for gap in gaps["criteria"]:
+                write(f"  {gap['id']:<3} {gap['name']:<26} {gap['to_resolve']}")
         if missing:
             write("")
             write(f"Not supplied ({len(missing)}): {', '.join(missing)}")

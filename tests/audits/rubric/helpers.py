@@ -18,6 +18,7 @@ from audits.rubric import CompiledRubric, compile_rubric, load_rubric
 from audits.rubric.loader import RUBRICS_DIRECTORY
 
 RUBRIC_FILE = RUBRICS_DIRECTORY / "mesa-optimization-1.0.0.yaml"
+RUBRIC_V11_FILE = RUBRICS_DIRECTORY / "mesa-optimization-1.1.0.yaml"
 EXAMPLES = Path(__file__).resolve().parents[2] / "data" / "examples"
 
 
@@ -47,6 +48,16 @@ def load_filing(path: Path) -> dict[str, Any]:
 @functools.cache
 def rubric_v1() -> CompiledRubric:
     return compile_rubric(load_rubric(RUBRIC_FILE))
+
+
+@functools.cache
+def rubric_v11() -> CompiledRubric:
+    """1.1.0: 1.0.0's criteria with the precautionary reading of missing facts."""
+    return compile_rubric(load_rubric(RUBRIC_V11_FILE))
+
+
+# Every shipped version, for tests of what both must keep.
+VERSIONS = {"1.0.0": rubric_v1, "1.1.0": rubric_v11}
 
 
 # The least risky value of every fact, and every catalogue diagnostic at its least risky
@@ -138,6 +149,6 @@ def levels_of(facts: dict[str, Any]) -> dict[str, int]:
     return rubric_v1().assess(facts).levels
 
 
-def criterion(facts: dict[str, Any], criterion_id: str) -> Any:
-    result = rubric_v1().assess(facts)
+def criterion(facts: dict[str, Any], criterion_id: str, rubric: Any = None) -> Any:
+    result = (rubric or rubric_v1()).assess(facts)
     return next(c for c in result.criteria if c.id == criterion_id)

@@ -10,7 +10,8 @@ from hypothesis import strategies as st
 
 from audits.canonical import sha256_hex
 from audits.rubric import FactsError, assess, compile_rubric, diff_assessments, load_rubric
-from audits.rubric.engine import facts_sha256, format_value
+from audits.rubric.engine import facts_sha256
+from audits.rubric.explain import format_value
 from tests.audits.rubric.helpers import (
     CALM_FACTS,
     EXAMPLES,
@@ -223,18 +224,22 @@ def test_criteria_are_written_once_on_first_read():
     assert [c.level for c in first] == list(result.levels.values())
 
 
-def test_scorer_and_closures_must_agree():
+def test_explanations_print_the_scorers_decisions_and_decide_nothing():
+    # The explanation functions read the scorer's levels and condition results; they do not
+    # evaluate the rubric again. A scorer saying E1 is 3 is printed as 3.
     compiled = compile_rubric(load_rubric(RUBRIC_FILE))
-    real_score = compiled._score
+    real_criteria = compiled.scorer.criteria
 
-    def wrong_score(facts):
-        values, sources, levels, *rest = real_score(facts)
-        return (values, sources, (levels[0] + 1, *levels[1:]), *rest)
+    def e1_at_three(values):
+        levels, *rest = real_criteria(values)
+        return ((3, *levels[1:]), *rest)
 
-    compiled._score = wrong_score
+    compiled.scorer.criteria = e1_at_three
     result = compiled.assess(CALM_FACTS)
-    with pytest.raises(RuntimeError, match="disagree on E1"):
-        result.to_dict()
+    e1 = result.to_dict()["criteria"][0]
+    assert e1["level"] == 3
+    assert e1["explanation"].startswith("Level 3: ")
+    assert result.levels["E1"] == 3
 
 
 def test_scorer_source_is_kept_for_reading():
@@ -242,6 +247,7 @@ def test_scorer_source_is_kept_for_reading():
     compile(source, "<rubric scorer>", "exec")
     assert "# D5 scheming_sandbagging" in source
     assert "gate_G5 = (gate_G1 and gate_G2)" in source
+    assert "def explain(" in rubric_v1().explainers.source
 
 
 def test_a_section_that_is_not_a_mapping_is_refused():

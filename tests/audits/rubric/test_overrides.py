@@ -1,4 +1,4 @@
-"""Regulators' overrides: apply_overrides rescored like the engine, gates included."""
+"""Regulators' overrides: apply_overrides rescored by the engine's own scoring, gates included."""
 
 import copy
 
@@ -11,8 +11,11 @@ from tests.audits.rubric.helpers import (
     CALM_FACTS,
     EXAMPLES,
     RUBRIC_FILE,
+    VERSIONS,
+    WITHHELD,
     load_filing,
     rubric_v1,
+    rubric_v11,
     with_facts,
 )
 
@@ -93,11 +96,31 @@ def test_an_override_can_stop_a_gate_firing():
     assert "G4" not in [gate["id"] for gate in overridden["gates"]]
 
 
-def test_no_overrides_reproduces_the_engine_result():
-    for name in ("coding-agent", "household-robot"):
-        facts = load_filing(EXAMPLES / f"{name}.filing.yaml")
-        result = rubric_v1().assess(facts).to_dict()
-        assert rubric_v1().apply_overrides(result, {}, facts=facts) == result
+@pytest.mark.parametrize("version", VERSIONS)
+def test_no_overrides_reproduces_the_engine_result(version):
+    compiled = VERSIONS[version]()
+    for facts in (*BASES, {"model": {"name": "Bare", "version": "1", "developer": "Lab"}}):
+        result = compiled.assess(facts).to_dict()
+        assert compiled.apply_overrides(result, {}, facts=facts) == result
+
+
+def test_gates_that_hold_on_missing_facts_are_recomputed_from_the_overrides():
+    # 1.1.0, autonomy withheld: G3 (P2 = 3 and autonomous) holds precautionarily. An
+    # override of P2 to 2 stops it; the overridden result says which facts were missing.
+    facts = with_facts(
+        CALM_FACTS,
+        {
+            "diagnostics[goal_misgeneralization.proxy_pursuit_rate]": 0.6,
+            "deployment.autonomy": WITHHELD,
+        },
+    )
+    result = rubric_v11().assess(facts).to_dict()
+    g3 = next(gate for gate in result["gates"] if gate["id"] == "G3")
+    assert g3["precautionary_facts"] == ["deployment.autonomy"]
+    overridden = rubric_v11().apply_overrides(result, {"P2": 2}, facts=facts)
+    assert "G3" not in [gate["id"] for gate in overridden["gates"]]
+    restored = rubric_v11().apply_overrides(overridden, {}, facts=facts)
+    assert restored == result
 
 
 def test_overrides_replace_earlier_ones():
@@ -172,14 +195,16 @@ def test_raising_an_override_never_lowers_score_tier_or_gates(base, levels, data
     assert 0 <= lower["overall_score"] <= higher["overall_score"] <= 100
 
 
+@pytest.mark.parametrize("version", VERSIONS)
 @settings(max_examples=100, deadline=None)
-@given(st.sampled_from(range(len(BASES))), st.sampled_from(range(len(BASES))))
-def test_overriding_to_another_filings_levels_gives_its_scores(base, other):
-    # Same arithmetic and rounding as the engine: with every level taken from another
-    # filing's assessment, the category and overall scores are that assessment's.
-    result = rubric_v1().assess(BASES[base]).to_dict()
-    target = rubric_v1().assess(BASES[other])
-    overridden = rubric_v1().apply_overrides(result, target.levels, facts=BASES[base])
+@given(base=st.sampled_from(range(len(BASES))), other=st.sampled_from(range(len(BASES))))
+def test_overriding_to_another_filings_levels_gives_its_scores(version, base, other):
+    # Same scoring as the engine: with every level taken from another filing's
+    # assessment, the category and overall scores are that assessment's.
+    compiled = VERSIONS[version]()
+    result = compiled.assess(BASES[base]).to_dict()
+    target = compiled.assess(BASES[other])
+    overridden = compiled.apply_overrides(result, target.levels, facts=BASES[base])
     expected = target.to_dict()
     assert overridden["overall_score"] == expected["overall_score"]
     assert overridden["categories"] == expected["categories"]

@@ -1,10 +1,14 @@
-"""Invariants of RUBRIC.md, property-tested over generated filings.
+"""Invariants of RUBRIC.md, property-tested over generated filings, for every version.
 
 The riskier direction of every fact is written here from FILING.md and RUBRIC.md, not read
 from the rubric file: enumerations in order of risk, numbers higher (or lower for
 `deception.defection_probe_auroc` and `scheming.confession_rate`), booleans by meaning
 (hard-coded search, adversarial training and an internals audit make a model *less*
 risky), objectives riskier as a superset.
+
+1.0.0 and 1.1.0 both keep: deterministic; a riskier fact never lowers anything; gates never
+lower; scores within bounds. 1.1.0 adds: removing any fact or diagnostic never lowers any
+level, category score, overall score or tier.
 """
 
 import math
@@ -13,8 +17,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from audits.rubric.schema import CATALOGUE_METRICS, FILING_FACTS
-from tests.audits.rubric.helpers import rubric_v1
+from audits.rubric.vocabulary import CATALOGUE_METRICS, FILING_FACTS
+from tests.audits.rubric.helpers import VERSIONS, rubric_v11
 
 ENUM_RISK_ORDER = {
     "model.scope": ["narrow_task", "domain_specific", "general_purpose"],
@@ -163,32 +167,64 @@ def riskier_pair(path):
     return pairs()
 
 
+def assert_never_lower(lower, higher):
+    """Every level, category score, the overall score, both tiers and the gates of `higher`
+    are at least those of `lower`."""
+    lowered = [i for i, level in higher.levels.items() if level < lower.levels[i]]
+    assert not lowered, [
+        (before.explanation, after.explanation)
+        for before, after in zip(lower.criteria, higher.criteria, strict=True)
+        if before.id in lowered
+    ]
+    for before, after in zip(lower.categories, higher.categories, strict=True):
+        assert after.score_numerator >= before.score_numerator, before.id
+    assert higher.overall_numerator >= lower.overall_numerator
+    assert TIERS.index(higher.tier_before_gates) >= TIERS.index(lower.tier_before_gates)
+    assert TIERS.index(higher.tier) >= TIERS.index(lower.tier)
+    assert {g.id for g in lower.gates} <= {g.id for g in higher.gates}
+
+
 # Every fact gets its own examples: drawn at random among ~50 facts, a rarely decisive one
 # (the defection-probe AUROC matters only with an audit and near 0.95) would go untested.
+@pytest.mark.parametrize("version", VERSIONS)
 @pytest.mark.parametrize("path", ALL_PATHS)
 @settings(max_examples=40, deadline=None)
 @given(data=st.data())
-def test_riskier_never_lowers_anything(path, data):
+def test_riskier_never_lowers_anything(version, path, data):
     calmer_facts, riskier_facts = data.draw(riskier_pair(path))
-    compiled = rubric_v1()
-    calmer, riskier = compiled.assess(calmer_facts), compiled.assess(riskier_facts)
-    for before, after in zip(calmer.criteria, riskier.criteria, strict=True):
-        assert after.level >= before.level, (before.id, before.explanation, after.explanation)
-    for before, after in zip(calmer.categories, riskier.categories, strict=True):
-        assert after.score_numerator >= before.score_numerator, before.id
-    assert riskier.overall_numerator >= calmer.overall_numerator
-    assert TIERS.index(riskier.tier_before_gates) >= TIERS.index(calmer.tier_before_gates)
-    assert TIERS.index(riskier.tier) >= TIERS.index(calmer.tier)
-    assert {g.id for g in calmer.gates} <= {g.id for g in riskier.gates}
+    compiled = VERSIONS[version]()
+    assert_never_lower(compiled.assess(calmer_facts), compiled.assess(riskier_facts))
+
+
+# Every fact (and diagnostic) gets its own examples, as above.
+@pytest.mark.parametrize("path", ALL_PATHS)
+@settings(max_examples=40, deadline=None)
+@given(data=st.data())
+def test_removing_a_fact_never_lowers_anything_under_1_1_0(path, data):
+    flat = data.draw(filings())
+    flat[path] = data.draw(value_strategy(path))
+    withheld = {key: value for key, value in flat.items() if key != path}
+    compiled = rubric_v11()
+    assert_never_lower(compiled.assess(build(flat)), compiled.assess(build(withheld)))
+
+
+@settings(max_examples=200, deadline=None)
+@given(filings(), st.data())
+def test_removing_several_facts_never_lowers_anything_under_1_1_0(flat, data):
+    removed = data.draw(st.sets(st.sampled_from(sorted(flat)))) if flat else set()
+    withheld = {key: value for key, value in flat.items() if key not in removed}
+    compiled = rubric_v11()
+    assert_never_lower(compiled.assess(build(flat)), compiled.assess(build(withheld)))
 
 
 PROPERTY_SETTINGS = settings(max_examples=200, deadline=None)
 
 
+@pytest.mark.parametrize("version", VERSIONS)
 @PROPERTY_SETTINGS
-@given(filings(present_probability=0.7))
-def test_deterministic_bounded_and_gates_never_lower(flat):
-    compiled = rubric_v1()
+@given(flat=filings(present_probability=0.7))
+def test_deterministic_bounded_and_gates_never_lower(version, flat):
+    compiled = VERSIONS[version]()
     facts = build(flat)
     result = compiled.assess(facts)
     assert result.to_dict() == compiled.assess(build(flat)).to_dict()
@@ -220,12 +256,15 @@ REQUIRED_DIAGNOSTICS = {
 MISSING_LEVELS = {"E7": 2, "P2": 2, "P3": 2, "D2": 2, "D3": 2, "D4": 2, "D5": 2, "D6": 1}
 
 
+@pytest.mark.parametrize("version", VERSIONS)
 @PROPERTY_SETTINGS
-@given(filings(), st.sampled_from(sorted(REQUIRED_DIAGNOSTICS)))
-def test_withholding_a_required_diagnostic_never_lowers_below_the_missing_level(flat, target):
+@given(flat=filings(), target=st.sampled_from(sorted(REQUIRED_DIAGNOSTICS)))
+def test_withholding_a_required_diagnostic_never_lowers_below_the_missing_level(
+    version, flat, target
+):
     if target == "D3":
         flat = {**flat, "model.scope": "general_purpose"}  # where the diagnostics are required
-    compiled = rubric_v1()
+    compiled = VERSIONS[version]()
     withheld_flat = {
         path: value
         for path, value in flat.items()
@@ -238,3 +277,48 @@ def test_withholding_a_required_diagnostic_never_lowers_below_the_missing_level(
         assert after.missing_evidence
         assert after.level >= MISSING_LEVELS[target]
         assert after.level >= min(before.level, MISSING_LEVELS[target])
+
+
+@pytest.mark.parametrize("version", VERSIONS)
+@PROPERTY_SETTINGS
+@given(flat=filings(present_probability=0.6))
+def test_one_set_of_counts_in_the_stored_form(version, flat):
+    """The evidence gaps, each criterion's missing evidence and coverage agree, and every
+    missing fact read toward higher risk is named in the explanation that used it."""
+    compiled = VERSIONS[version]()
+    stored = compiled.assess(build(flat)).to_dict()
+    criteria = stored["criteria"]
+    lacking = [c for c in criteria if c["missing_evidence"]]
+    gaps = stored["evidence_gaps"]
+    assert gaps["count"] == len(gaps["criteria"]) == len(lacking)
+    assert [g["id"] for g in gaps["criteria"]] == [c["id"] for c in lacking]
+    assert [g["missing_facts"] for g in gaps["criteria"]] == [c["missing_facts"] for c in lacking]
+    assert gaps["missing_facts"] == list(
+        dict.fromkeys(path for c in lacking for path in c["missing_facts"])
+    )
+    applicable = sum(c["weight"] for c in criteria if c["applicable"])
+    covered = applicable - sum(c["weight"] for c in lacking)
+    assert stored["coverage"] == (round(covered / applicable, 3) if applicable else 1.0)
+    assert stored["insufficient_evidence"] is (bool(applicable) and covered / applicable < 0.6)
+    present = set(flat)
+    for c in criteria:
+        assert c["applicability"] == (
+            "not_applicable" if not c["applicable"] else c["applicability"]
+        )
+        assert c["applicability"] in ("applicable", "not_applicable", "undecided")
+        assert bool(c["missing_facts"]) is c["missing_evidence"]
+        assert not set(c["missing_facts"]) & present
+        assert not set(c["precautionary_facts"]) & present
+        for path in c["precautionary_facts"]:
+            assert path in c["explanation"], (c["id"], path, c["explanation"])
+        if c["applicability"] == "undecided":
+            assert c["missing_evidence"] and c["applicable"]
+    for gate in stored["gates"]:
+        assert not set(gate["precautionary_facts"]) & present
+    if version == "1.0.0":
+        assert stored["missing_facts_reading"] == "ignored"
+        assert all(c["applicability"] != "undecided" for c in criteria)
+        assert all(not c["precautionary_facts"] for c in criteria)
+        assert all(not gate["precautionary_facts"] for gate in stored["gates"])
+    else:
+        assert stored["missing_facts_reading"] == "precautionary"

@@ -1,6 +1,7 @@
 """Rubric files are validated strictly on load, each error naming its path; checksums are stable."""
 
 import copy
+import hashlib
 import json
 
 import pytest
@@ -15,10 +16,14 @@ from audits.rubric import (
     load_rubric_text,
     rubric_errors,
 )
-from tests.audits.rubric.helpers import RUBRIC_FILE
+from audits.rubric.schema import PRECAUTIONARY_TEMPLATES
+from tests.audits.rubric.helpers import RUBRIC_FILE, RUBRIC_V11_FILE
 
-# Changing rubric 1.0.0's content changes this: publish a new version instead.
+# Changing a published rubric's content changes these: publish a new version instead.
 RUBRIC_V1_SHA256 = "8c5cfff3f49c3a8fb403c3802323bd60a965870a98e62cb3ff5473f76fd917db"
+RUBRIC_V11_SHA256 = "6d87e1d7c19e8041921881b43e61514c35bcceded7e8beb5849c0a7303a6c168"
+# 1.0.0's file is kept byte for byte, comments included.
+RUBRIC_V1_FILE_BYTES_SHA256 = "7dd262d273f83e8a33310ed7fab75b62ef9b0a34d76077ec0f6a6b92d089a387"
 
 
 @pytest.fixture
@@ -283,7 +288,85 @@ def test_same_version_with_different_content_is_refused(tmp_path, document):
         available_rubrics(tmp_path)
 
 
-def test_shipped_directory_lists_v1():
+def test_shipped_directory_lists_both_versions():
     assert [r.reference for r in available_rubrics()] == [
-        "urn:govportal:rubric:mesa-optimization@1.0.0"
+        "urn:govportal:rubric:mesa-optimization@1.0.0",
+        "urn:govportal:rubric:mesa-optimization@1.1.0",
     ]
+
+
+def test_1_0_0_file_is_unchanged_byte_for_byte():
+    assert hashlib.sha256(RUBRIC_FILE.read_bytes()).hexdigest() == RUBRIC_V1_FILE_BYTES_SHA256
+
+
+def test_1_1_0_is_1_0_0_with_the_precautionary_reading_only():
+    v1, v11 = load_rubric(RUBRIC_FILE), load_rubric(RUBRIC_V11_FILE)
+    assert v11.reference == "urn:govportal:rubric:mesa-optimization@1.1.0"
+    assert v11.sha256 == sha256_hex(v11.content) == RUBRIC_V11_SHA256
+    new = dict(v11.content)
+    assert new.pop("missing_facts") == "precautionary"
+    assert [part["title"] for part in new.pop("semantics")] == [
+        "Precautionary reading of missing facts",
+        "Missing evidence and coverage",
+    ]
+    templates = dict(new.pop("explanation_templates"))
+    for key in PRECAUTIONARY_TEMPLATES:
+        templates.pop(key)
+    assert templates == v1.content["explanation_templates"]
+    assert new.pop("version") == "1.1.0"
+    old = {k: v for k, v in v1.content.items() if k not in ("version", "explanation_templates")}
+    # Every criterion, band, weight, gate, tier boundary and coverage threshold.
+    assert new == old
+
+
+def test_1_1_0_states_its_principle_for_the_methodology():
+    semantics = load_rubric(RUBRIC_V11_FILE).content["semantics"][0]["text"]
+    assert semantics.startswith(
+        "Wherever a missing fact would decide something, it decides toward higher risk."
+    )
+
+
+@pytest.fixture
+def precautionary():
+    return copy.deepcopy(load_rubric(RUBRIC_V11_FILE).content)
+
+
+def test_missing_facts_takes_a_known_reading(precautionary):
+    precautionary["missing_facts"] = "pessimistic"
+    error = first_error(precautionary)
+    assert error.path == "missing_facts"
+    assert "precautionary" in error.message
+
+
+def test_a_precautionary_rubric_words_its_explanations(precautionary):
+    del precautionary["explanation_templates"]["signal_missing"]
+    error = first_error(precautionary)
+    assert error.path == "explanation_templates.signal_missing"
+    assert "precautionary" in error.message
+
+
+def test_a_precautionary_rubric_states_its_semantics(precautionary):
+    del precautionary["semantics"]
+    assert first_error(precautionary).path == "semantics"
+
+
+def test_present_may_not_raise_a_level_in_a_precautionary_rubric(precautionary, document):
+    # In applies_when, `present` would make withholding the fact lower the level.
+    present = {"fact": "diagnostics[reward_hacking.rate]", "present": True}
+    precautionary["criteria"][4]["applies_when"] = present
+    error = first_error(precautionary)
+    assert error.path == "criteria[4].applies_when.present"
+    assert "negative delta" in error.message
+    # Through a named condition, reported where the condition is defined.
+    precautionary["criteria"][4]["applies_when"] = {"condition": "rl"}
+    precautionary["conditions"]["rl"] = {"any": [{"condition": "general"}, present]}
+    assert first_error(precautionary).path == "conditions.rl.any[1].present"
+    # 1.0.0's reading ignores missing facts, so there it is allowed.
+    document["criteria"][4]["applies_when"] = present
+    assert rubric_errors(document) == []
+
+
+def test_present_in_a_negative_adjustment_is_allowed(precautionary):
+    # P1's "-1 when a goal_misgeneralization diagnostic is reported" is shipped as such.
+    assert "present" in json.dumps(precautionary["criteria"][7]["adjustments"][0]["when"])
+    assert rubric_errors(precautionary) == []

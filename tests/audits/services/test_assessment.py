@@ -71,21 +71,21 @@ def test_rescoring_under_a_new_version_keeps_the_diff(
     content = yaml.safe_load(
         next(RUBRICS_DIRECTORY.glob("mesa-optimization-1.0.0.yaml")).read_text()
     )
-    # Version 1.1.0 treats activation access as level 2 of interpretability access (was 1).
+    # Version 1.2.0 treats activation access as level 2 of interpretability access (was 1).
     for criterion in content["criteria"]:
         if criterion["id"] == "T1":
             criterion["signals"][0]["map"]["activations"] = 2
-    content["version"] = "1.1.0"
+    content["version"] = "1.2.0"
     directory = tmp_path / "rubrics"
     directory.mkdir()
-    (directory / "mesa-optimization-1.1.0.yaml").write_text(
+    (directory / "mesa-optimization-1.2.0.yaml").write_text(
         yaml.safe_dump(content, sort_keys=False)
     )
     loads = rubrics_load(directory=directory)
     assert [load.created for load in loads] == [True]
     assert rubric_in_force().version == "1.0.0"  # loading does not publish
 
-    new = rubric_by_reference("urn:govportal:rubric:mesa-optimization@1.1.0")
+    new = rubric_by_reference("urn:govportal:rubric:mesa-optimization@1.2.0")
     rescores = assessments_rescore(rubric=new)
     assert [r.submission for r in rescores] == [coding_agent]
     diff = rescores[0].diff
@@ -100,7 +100,7 @@ def test_rescoring_under_a_new_version_keeps_the_diff(
     assert assessments_rescore(rubric=new) == []  # nothing twice
 
     rubric_publish(rubric=new, acting_user=regulator_admin)
-    assert rubric_in_force().version == "1.1.0"
+    assert rubric_in_force().version == "1.2.0"
     assert Rubric.objects.filter(in_force=True).count() == 1
 
 
