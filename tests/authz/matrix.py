@@ -15,6 +15,7 @@ from audits.services import submissions as lifecycle
 from audits.services.api_keys import api_key_create
 from tests.conftest import make_draft
 from tests.factories import MembershipFactory, OrganizationFactory
+from tests.signing_in import sign_in
 
 # People sign in with a session; machines send a key. "other_lab_key" belongs to a second
 # lab; "lab_read_key" is the first lab's read-only key.
@@ -91,7 +92,7 @@ class World:
         if actor in self.keys:
             client.credentials(HTTP_AUTHORIZATION=f"Api-Key {self.keys[actor][1]}")
         elif actor != "anonymous":
-            client.force_login(self.users[actor])
+            sign_in(client, self.users[actor])
         return client
 
     def organization_of(self, actor: str) -> Organization | None:

@@ -39,6 +39,7 @@ from tests.authz.matrix import (
     state_fingerprint,
     urlconf_routes,
 )
+from tests.signing_in import sign_in
 
 ACTORS = (*PEOPLE, "anonymous")
 LAB = frozenset({"lab_member", "lab_admin"})
@@ -297,7 +298,7 @@ def test_portal_authorization(case: Case):
     data, _ = entry.body(world, kwargs)
     client = Client()
     if actor != "anonymous":
-        client.force_login(world.users[actor])
+        sign_in(client, world.users[actor])
     url = reverse(entry.route, kwargs=kwargs)
     before = state_fingerprint()
     response = getattr(client, entry.method)(url, data or {})

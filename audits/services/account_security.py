@@ -1,0 +1,238 @@
+"""Signing in safely: a second factor (TOTP, recovery codes), and a trace of every sign-in.
+
+Regulators must confirm each sign-in with an authenticator app (django-otp's TOTP device);
+lab staff may. Ten single-use recovery codes (a static device) stand in for a lost phone.
+Every sign-in, failure, lockout, second-factor change and password change or reset is an
+audit event, filed under the person's organization so its admins see it in the trail.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from django.db import transaction
+from django.http import HttpRequest
+from django_otp import DEVICE_ID_SESSION_KEY
+from django_otp import login as otp_login
+from django_otp.models import Device
+from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from audits.errors import ServiceError
+from audits.roles import membership_of
+from audits.services.audit_log import audit_event_record
+
+RECOVERY_CODE_COUNT = 10
+AUTHENTICATOR_NAME = "Authenticator app"
+RECOVERY_NAME = "Recovery codes"
+
+
+def two_factor_required(user: Any) -> bool:
+    """Regulators must use a second factor; lab staff choose."""
+    membership = membership_of(user)
+    return membership is not None and membership.organization.is_regulator
+
+
+def two_factor_enabled(user: Any) -> bool:
+    return TOTPDevice.objects.filter(user=user, confirmed=True).exists()
+
+
+def client_address(request: HttpRequest | None) -> str:
+    if request is None:
+        return ""
+    return str(request.META.get("REMOTE_ADDR", ""))
+
+
+def _record(
+    action: str,
+    *,
+    user: Any | None = None,
+    username: str = "",
+    request: HttpRequest | None = None,
+    **payload: Any,
+) -> None:
+    membership = membership_of(user) if user is not None else None
+    audit_event_record(
+        actor=user,
+        action=action,
+        object_type="user",
+        object_id=user.get_username() if user is not None else username[:80],
+        organization=membership.organization if membership else None,
+        payload={"ip_address": client_address(request), **payload},
+    )
+
+
+def _user_named(username: str) -> Any | None:
+    return get_user_model().objects.filter(username=username).first() if username else None
+
+
+# --- the trail of sign-ins ------------------------------------------------------------------
+
+
+@transaction.atomic
+def account_sign_in_record(*, user: Any, request: HttpRequest | None) -> None:
+    _record("account.sign_in", user=user, request=request)
+
+
+@transaction.atomic
+def account_sign_in_failed_record(*, username: str, request: HttpRequest | None) -> None:
+    # The event names the account tried, and is filed under its organization if it
+    # exists, so a lab admin sees attacks on their people; the actor is nobody.
+    account = _user_named(username)
+    membership = membership_of(account) if account is not None else None
+    audit_event_record(
+        actor=None,
+        action="account.sign_in_failed",
+        object_type="user",
+        object_id=username[:80] or "(none)",
+        organization=membership.organization if membership else None,
+        payload={"ip_address": client_address(request)},
+    )
+
+
+@transaction.atomic
+def account_lockout_record(*, username: str, request: HttpRequest | None) -> None:
+    account = _user_named(username)
+    membership = membership_of(account) if account is not None else None
+    audit_event_record(
+        actor=None,
+        action="account.lockout",
+        object_type="user",
+        object_id=username[:80] or "(none)",
+        organization=membership.organization if membership else None,
+        payload={"ip_address": client_address(request)},
+    )
+
+
+@transaction.atomic
+def account_password_change_record(*, user: Any, request: HttpRequest | None) -> None:
+    _record("account.password_change", user=user, request=request)
+
+
+@transaction.atomic
+def account_password_reset_request_record(*, user: Any, request: HttpRequest | None) -> None:
+    membership = membership_of(user)
+    audit_event_record(
+        actor=None,
+        action="account.password_reset_request",
+        object_type="user",
+        object_id=user.get_username(),
+        organization=membership.organization if membership else None,
+        payload={"ip_address": client_address(request)},
+    )
+
+
+@transaction.atomic
+def account_password_reset_record(*, user: Any, request: HttpRequest | None) -> None:
+    membership = membership_of(user)
+    audit_event_record(
+        actor=None,
+        action="account.password_reset",
+        object_type="user",
+        object_id=user.get_username(),
+        organization=membership.organization if membership else None,
+        payload={"ip_address": client_address(request)},
+    )
+
+
+# --- the second factor ----------------------------------------------------------------------
+
+
+@transaction.atomic
+def two_factor_enrolment_start(*, user: Any) -> TOTPDevice:
+    """The unconfirmed authenticator to show as a QR code (the same one until confirmed)."""
+    if two_factor_enabled(user):
+        raise ServiceError("Two-factor authentication is already set up for this account.")
+    device = TOTPDevice.objects.filter(user=user, confirmed=False).order_by("pk").first()
+    if device is None:
+        device = TOTPDevice.objects.create(user=user, name=AUTHENTICATOR_NAME, confirmed=False)
+    return device
+
+
+def _new_recovery_codes(user: Any) -> list[str]:
+    StaticDevice.objects.filter(user=user).delete()
+    device = StaticDevice.objects.create(user=user, name=RECOVERY_NAME, confirmed=True)
+    codes = [StaticToken.random_token() for _ in range(RECOVERY_CODE_COUNT)]
+    StaticToken.objects.bulk_create([StaticToken(device=device, token=code) for code in codes])
+    return codes
+
+
+@transaction.atomic
+def two_factor_enrolment_confirm(*, user: Any, token: str, request: HttpRequest) -> list[str]:
+    """Confirm the authenticator with a code it shows; the session is then verified.
+    Returns the recovery codes, shown this once."""
+    device = TOTPDevice.objects.select_for_update().filter(user=user, confirmed=False).first()
+    if device is None:
+        raise ServiceError("Start the set-up again: there is no authenticator to confirm.")
+    if not device.verify_token(token.strip().replace(" ", "")):
+        raise ServiceError(
+            "That code does not match. Check the app shows govportal and that the phone's "
+            "clock is right, then enter the current code.",
+            details={"field": "token"},
+        )
+    device.confirmed = True
+    device.save(update_fields=["confirmed"])
+    TOTPDevice.objects.filter(user=user, confirmed=False).delete()
+    codes = _new_recovery_codes(user)
+    otp_login(request, device)
+    _record("account.two_factor_enrol", user=user, request=request)
+    return codes
+
+
+@transaction.atomic
+def two_factor_verify(*, user: Any, token: str, request: HttpRequest) -> Device:
+    """Confirm this sign-in with an authenticator code or a recovery code; refused codes
+    are recorded and slow further tries down (django-otp's throttling)."""
+    token = token.strip().replace(" ", "").replace("-", "")
+    for device in TOTPDevice.objects.select_for_update().filter(user=user, confirmed=True):
+        if device.verify_token(token):
+            otp_login(request, device)
+            _record(
+                "account.two_factor_verify", user=user, request=request, method="authenticator code"
+            )
+            return device
+    for static in StaticDevice.objects.select_for_update().filter(user=user, confirmed=True):
+        if static.verify_token(token):
+            otp_login(request, static)
+            remaining = static.token_set.count()
+            _record("account.recovery_code_use", user=user, request=request, remaining=remaining)
+            return static
+    _record("account.two_factor_failed", user=None, username=user.get_username(), request=request)
+    raise ServiceError(
+        "That code is not right (or was already used). Enter the current six-digit code from "
+        "your authenticator app, or one of your recovery codes.",
+        details={"field": "token"},
+    )
+
+
+@transaction.atomic
+def recovery_codes_regenerate(*, user: Any, request: HttpRequest) -> list[str]:
+    if not two_factor_enabled(user):
+        raise ServiceError("Set up two-factor authentication first.")
+    codes = _new_recovery_codes(user)
+    # The session was verified by a device just replaced? Keep it verified by the app.
+    if str(request.session.get(DEVICE_ID_SESSION_KEY, "")).startswith("otp_static"):
+        device = TOTPDevice.objects.filter(user=user, confirmed=True).first()
+        otp_login(request, device)
+    _record("account.recovery_codes_regenerate", user=user, request=request)
+    return codes
+
+
+@transaction.atomic
+def two_factor_remove(*, user: Any, token: str, request: HttpRequest) -> None:
+    """Lab staff may turn the second factor off, confirming with a current code."""
+    if two_factor_required(user):
+        raise ServiceError("Regulators must keep two-factor authentication on.")
+    device = TOTPDevice.objects.select_for_update().filter(user=user, confirmed=True).first()
+    if device is None:
+        raise ServiceError("Two-factor authentication is not set up.")
+    if not device.verify_token(token.strip().replace(" ", "")):
+        raise ServiceError(
+            "That code is not right; enter the current code to turn two-factor off.",
+            details={"field": "token"},
+        )
+    TOTPDevice.objects.filter(user=user).delete()
+    StaticDevice.objects.filter(user=user).delete()
+    request.session.pop(DEVICE_ID_SESSION_KEY, None)
+    _record("account.two_factor_remove", user=user, request=request)
