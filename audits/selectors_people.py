@@ -56,21 +56,24 @@ def audit_chain_last_check() -> AuditEvent | None:
     return AuditEvent.objects.filter(action="audit_log.verify").order_by("-sequence").first()
 
 
-def webhook_endpoints(*, user: Any, include_disabled: bool = False) -> QuerySet[WebhookEndpoint]:
-    """The acting lab member's organization's endpoints."""
+def webhook_endpoints(*, user: Any) -> QuerySet[WebhookEndpoint]:
+    """The active endpoints of the acting user's organization (callers check the role)."""
     membership = require_membership(user)
-    require_lab_member(user, membership.organization)
-    endpoints = WebhookEndpoint.objects.filter(
-        organization_id=membership.organization_id
-    ).select_related("organization", "created_by")
-    if not include_disabled:
-        endpoints = endpoints.filter(disabled_at__isnull=True)
-    return endpoints.order_by("created_at", "id")
+    return (
+        WebhookEndpoint.objects.filter(
+            organization_id=membership.organization_id, disabled_at__isnull=True
+        )
+        .select_related("organization", "created_by")
+        .order_by("created_at", "id")
+    )
 
 
 def webhook_endpoint_get(*, user: Any, pk: int) -> WebhookEndpoint:
-    """An active endpoint of the acting user's lab (DoesNotExist for anyone else's)."""
-    return webhook_endpoints(user=user).get(pk=pk)
+    """An active endpoint of the acting user's lab, for its members (DoesNotExist for
+    anyone else's, NotPermitted for a regulator)."""
+    endpoint = webhook_endpoints(user=user).get(pk=pk)
+    require_lab_member(user, endpoint.organization)
+    return endpoint
 
 
 def webhook_deliveries(*, endpoint: WebhookEndpoint) -> QuerySet[WebhookDelivery]:
