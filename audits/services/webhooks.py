@@ -89,8 +89,8 @@ def address_refusal(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> s
         (address.is_loopback, "a loopback address"),
         (address.is_link_local, "a link-local address"),
         (address.is_multicast, "a multicast address"),
-        (address.is_private, "a private address"),
         (address.is_unspecified or address.is_reserved, "a reserved address"),
+        (address.is_private, "a private address"),
         (not address.is_global, "an address that is not publicly routable"),
     )
     for refused, reason in checks:
