@@ -86,7 +86,7 @@ def test_a_failing_receiver_is_retried_and_every_attempt_recorded(
     lab, lab_admin, lab_member, reviewer, webhook_receiver, committed
 ):
     webhook_receiver.answers = [500, 503]
-    endpoint, secret = register(lab, lab_admin, webhook_receiver.url(), ["submission.decided"])
+    endpoint, _ = register(lab, lab_admin, webhook_receiver.url(), ["submission.decided"])
     decide(lab_member, reviewer, committed)
 
     delivery = WebhookDelivery.objects.get(endpoint=endpoint)
