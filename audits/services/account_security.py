@@ -150,6 +150,17 @@ def two_factor_enrolment_start(*, user: Any) -> TOTPDevice:
     return device
 
 
+def _refuse_while_throttled(device: Device) -> None:
+    allowed, details = device.verify_is_allowed()
+    if not allowed:
+        locked_until = (details or {}).get("locked_until")
+        wait = f" until {locked_until:%H:%M:%S} UTC" if locked_until else ""
+        raise ServiceError(
+            f"Too many wrong codes: wait{wait or ' a moment'} before trying again.",
+            details={"field": "token"},
+        )
+
+
 def _new_recovery_codes(user: Any) -> list[str]:
     StaticDevice.objects.filter(user=user).delete()
     device = StaticDevice.objects.create(user=user, name=RECOVERY_NAME, confirmed=True)
@@ -158,38 +169,65 @@ def _new_recovery_codes(user: Any) -> list[str]:
     return codes
 
 
-@transaction.atomic
 def two_factor_enrolment_confirm(*, user: Any, token: str, request: HttpRequest) -> list[str]:
     """Confirm the authenticator with a code it shows; the session is then verified.
     Returns the recovery codes, shown this once."""
-    device = TOTPDevice.objects.select_for_update().filter(user=user, confirmed=False).first()
-    if device is None:
-        raise ServiceError("Start the set-up again: there is no authenticator to confirm.")
-    if not device.verify_token(token.strip().replace(" ", "")):
+    with transaction.atomic():
+        device = TOTPDevice.objects.select_for_update().filter(user=user, confirmed=False).first()
+        if device is None:
+            raise ServiceError("Start the set-up again: there is no authenticator to confirm.")
+        _refuse_while_throttled(device)
+        # A wrong code's throttling is committed with this block, before the refusal.
+        accepted = device.verify_token(token.strip().replace(" ", ""))
+    if not accepted:
         raise ServiceError(
             "That code does not match. Check the app shows govportal and that the phone's "
             "clock is right, then enter the current code.",
             details={"field": "token"},
         )
-    device.confirmed = True
-    device.save(update_fields=["confirmed"])
-    TOTPDevice.objects.filter(user=user, confirmed=False).delete()
-    codes = _new_recovery_codes(user)
-    otp_login(request, device)
-    _record("account.two_factor_enrol", user=user, request=request)
+    with transaction.atomic():
+        device.confirmed = True
+        device.save(update_fields=["confirmed"])
+        TOTPDevice.objects.filter(user=user, confirmed=False).delete()
+        codes = _new_recovery_codes(user)
+        otp_login(request, device)
+        _record("account.two_factor_enrol", user=user, request=request)
     return codes
 
 
-@transaction.atomic
 def two_factor_verify(*, user: Any, token: str, request: HttpRequest) -> Device:
-    """Confirm this sign-in with an authenticator code or a recovery code; refused codes
-    are recorded and slow further tries down (django-otp's throttling)."""
-    token = token.strip().replace(" ", "").replace("-", "")
+    """Confirm this sign-in with an authenticator code or a recovery code. A refused code
+    is recorded and slows further tries down (django-otp's throttling), both committed
+    before the refusal is raised."""
+    device = _device_accepting(user, token.strip().replace(" ", "").replace("-", ""), request)
+    if device is not None:
+        # Proven: earlier wrong codes no longer slow the person's other device down.
+        for model in (TOTPDevice, StaticDevice):
+            model.objects.filter(user=user).update(
+                throttling_failure_count=0, throttling_failure_timestamp=None
+            )
+    if device is None:
+        with transaction.atomic():
+            _record("account.two_factor_failed", username=user.get_username(), request=request)
+        raise ServiceError(
+            "That code is not right (or was already used). Enter the current six-digit code "
+            "from your authenticator app, or one of your recovery codes.",
+            details={"field": "token"},
+        )
+    return device
+
+
+@transaction.atomic
+def _device_accepting(user: Any, token: str, request: HttpRequest) -> Device | None:
     for device in TOTPDevice.objects.select_for_update().filter(user=user, confirmed=True):
+        _refuse_while_throttled(device)
         if device.verify_token(token):
             otp_login(request, device)
             _record(
-                "account.two_factor_verify", user=user, request=request, method="authenticator code"
+                "account.two_factor_verify",
+                user=user,
+                request=request,
+                method="authenticator code",
             )
             return device
     for static in StaticDevice.objects.select_for_update().filter(user=user, confirmed=True):
@@ -198,12 +236,7 @@ def two_factor_verify(*, user: Any, token: str, request: HttpRequest) -> Device:
             remaining = static.token_set.count()
             _record("account.recovery_code_use", user=user, request=request, remaining=remaining)
             return static
-    _record("account.two_factor_failed", user=None, username=user.get_username(), request=request)
-    raise ServiceError(
-        "That code is not right (or was already used). Enter the current six-digit code from "
-        "your authenticator app, or one of your recovery codes.",
-        details={"field": "token"},
-    )
+    return None
 
 
 @transaction.atomic
@@ -219,20 +252,23 @@ def recovery_codes_regenerate(*, user: Any, request: HttpRequest) -> list[str]:
     return codes
 
 
-@transaction.atomic
 def two_factor_remove(*, user: Any, token: str, request: HttpRequest) -> None:
     """Lab staff may turn the second factor off, confirming with a current code."""
     if two_factor_required(user):
         raise ServiceError("Regulators must keep two-factor authentication on.")
-    device = TOTPDevice.objects.select_for_update().filter(user=user, confirmed=True).first()
-    if device is None:
-        raise ServiceError("Two-factor authentication is not set up.")
-    if not device.verify_token(token.strip().replace(" ", "")):
+    with transaction.atomic():
+        device = TOTPDevice.objects.select_for_update().filter(user=user, confirmed=True).first()
+        if device is None:
+            raise ServiceError("Two-factor authentication is not set up.")
+        _refuse_while_throttled(device)
+        accepted = device.verify_token(token.strip().replace(" ", ""))
+    if not accepted:
         raise ServiceError(
             "That code is not right; enter the current code to turn two-factor off.",
             details={"field": "token"},
         )
-    TOTPDevice.objects.filter(user=user).delete()
-    StaticDevice.objects.filter(user=user).delete()
-    request.session.pop(DEVICE_ID_SESSION_KEY, None)
-    _record("account.two_factor_remove", user=user, request=request)
+    with transaction.atomic():
+        TOTPDevice.objects.filter(user=user).delete()
+        StaticDevice.objects.filter(user=user).delete()
+        request.session.pop(DEVICE_ID_SESSION_KEY, None)
+        _record("account.two_factor_remove", user=user, request=request)
