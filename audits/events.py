@@ -58,7 +58,7 @@ ACTIONS: dict[str, Describer] = {
         "Filing submitted", "{actor} submitted {object}, revision {revision}."
     ),
     "submission.start_review": Describer(
-        "Review started", "{actor} started the review of {object} (assigned to {assigned_to})."
+        "Review started", "{actor} started the review of {object}."
     ),
     "submission.assign": Describer(
         "Reviewer assigned", "{actor} assigned {object} to {assigned_to}."
