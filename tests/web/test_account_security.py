@@ -4,26 +4,18 @@ repeated failures; password reset by email; regulators' idle expiry; every step 
 from __future__ import annotations
 
 import re
-import time
 
 import pytest
 from django.test import Client
 from django.urls import reverse
-from django_otp.oath import hotp
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from audits.models import AuditEvent
+from tests.signing_in import authenticator_code
 from tests.web.conftest import client_for
 
 pytestmark = pytest.mark.django_db
 PASSWORD = "pw-for-tests-123"
-
-
-def code_for(device: TOTPDevice) -> str:
-    """The authenticator's next unused code (a used time step is refused)."""
-    device.refresh_from_db()
-    step = max(int(time.time()) // device.step, device.last_t + 1)
-    return f"{hotp(device.bin_key, step, digits=6):06d}"
 
 
 def actions_for(username: str) -> list[str]:
@@ -55,7 +47,9 @@ def test_a_regulator_enrols_at_first_sign_in_and_then_confirms_every_sign_in(rev
     assert wrong.status_code == 400
     device.refresh_from_db()
     device.throttle_reset()  # django-otp makes the next try wait a moment after a failure
-    done = client.post(reverse("two-factor-setup"), {"token": code_for(device), "next": "/queue/"})
+    done = client.post(
+        reverse("two-factor-setup"), {"token": authenticator_code(device), "next": "/queue/"}
+    )
     codes = re.findall(r"<li><code>(\w+)</code></li>", done.content.decode())
     assert len(codes) == 10
     assert client.get(reverse("queue")).status_code == 200
@@ -70,7 +64,9 @@ def test_a_regulator_enrols_at_first_sign_in_and_then_confirms_every_sign_in(rev
     device.refresh_from_db()
     # django-otp slows guessing down after a failure: wait out its delay before the good code.
     device.throttle_reset()
-    ok = client.post(reverse("two-factor-verify"), {"token": code_for(device), "next": "/queue/"})
+    ok = client.post(
+        reverse("two-factor-verify"), {"token": authenticator_code(device), "next": "/queue/"}
+    )
     assert ok["Location"] == "/queue/"
     assert client.get(reverse("queue")).status_code == 200
 
@@ -110,13 +106,13 @@ def test_lab_staff_choose_two_factor_and_may_turn_it_off(lab_member):
 
     client.get(reverse("two-factor-setup"))
     device = TOTPDevice.objects.get(user=lab_member, confirmed=False)
-    client.post(reverse("two-factor-setup"), {"token": code_for(device)})
+    client.post(reverse("two-factor-setup"), {"token": authenticator_code(device)})
     client.post(reverse("logout"))
     sign_in_with_password(client, "lab-member")
     assert client.get(reverse("filings"))["Location"].startswith(reverse("two-factor-verify"))
-    client.post(reverse("two-factor-verify"), {"token": code_for(device)})
+    client.post(reverse("two-factor-verify"), {"token": authenticator_code(device)})
 
-    client.post(reverse("two-factor-remove"), {"token": code_for(device)})
+    client.post(reverse("two-factor-remove"), {"token": authenticator_code(device)})
     assert not TOTPDevice.objects.filter(user=lab_member).exists()
     assert "account.two_factor_remove" in actions_for("lab-member")
 
@@ -124,7 +120,7 @@ def test_lab_staff_choose_two_factor_and_may_turn_it_off(lab_member):
 def test_regulators_cannot_turn_two_factor_off(reviewer):
     client = client_for(reviewer)
     device = TOTPDevice.objects.get(user=reviewer)
-    client.post(reverse("two-factor-remove"), {"token": code_for(device)})
+    client.post(reverse("two-factor-remove"), {"token": authenticator_code(device)})
     assert TOTPDevice.objects.filter(user=reviewer).exists()
 
 
