@@ -47,17 +47,21 @@ def client_address(request: HttpRequest | None) -> str:
 def _record(
     action: str,
     *,
-    user: Any | None = None,
-    username: str = "",
+    account: Any | None,
+    name: str = "",
+    by_account: bool = True,
     request: HttpRequest | None = None,
     **payload: Any,
 ) -> None:
-    membership = membership_of(user) if user is not None else None
+    """An account event, filed under the account's organization so its admins see it.
+    `by_account`: the account's owner acted (signed in); otherwise nobody known did (a
+    failed attempt, a reset link sent on request)."""
+    membership = membership_of(account) if account is not None else None
     audit_event_record(
-        actor=user,
+        actor=account if by_account else None,
         action=action,
         object_type="user",
-        object_id=user.get_username() if user is not None else username[:80],
+        object_id=(account.get_username() if account is not None else name)[:80] or "(none)",
         organization=membership.organization if membership else None,
         payload={"ip_address": client_address(request), **payload},
     )
@@ -72,68 +76,45 @@ def _user_named(username: str) -> Any | None:
 
 @transaction.atomic
 def account_sign_in_record(*, user: Any, request: HttpRequest | None) -> None:
-    _record("account.sign_in", user=user, request=request)
+    _record("account.sign_in", account=user, request=request)
 
 
 @transaction.atomic
 def account_sign_in_failed_record(*, username: str, request: HttpRequest | None) -> None:
-    # The event names the account tried, and is filed under its organization if it
-    # exists, so a lab admin sees attacks on their people; the actor is nobody.
-    account = _user_named(username)
-    membership = membership_of(account) if account is not None else None
-    audit_event_record(
-        actor=None,
-        action="account.sign_in_failed",
-        object_type="user",
-        object_id=username[:80] or "(none)",
-        organization=membership.organization if membership else None,
-        payload={"ip_address": client_address(request)},
+    # Names the account tried: its lab's admins see attacks on their people.
+    _record(
+        "account.sign_in_failed",
+        account=_user_named(username),
+        name=username,
+        by_account=False,
+        request=request,
     )
 
 
 @transaction.atomic
 def account_lockout_record(*, username: str, request: HttpRequest | None) -> None:
-    account = _user_named(username)
-    membership = membership_of(account) if account is not None else None
-    audit_event_record(
-        actor=None,
-        action="account.lockout",
-        object_type="user",
-        object_id=username[:80] or "(none)",
-        organization=membership.organization if membership else None,
-        payload={"ip_address": client_address(request)},
+    _record(
+        "account.lockout",
+        account=_user_named(username),
+        name=username,
+        by_account=False,
+        request=request,
     )
 
 
 @transaction.atomic
 def account_password_change_record(*, user: Any, request: HttpRequest | None) -> None:
-    _record("account.password_change", user=user, request=request)
+    _record("account.password_change", account=user, request=request)
 
 
 @transaction.atomic
 def account_password_reset_request_record(*, user: Any, request: HttpRequest | None) -> None:
-    membership = membership_of(user)
-    audit_event_record(
-        actor=None,
-        action="account.password_reset_request",
-        object_type="user",
-        object_id=user.get_username(),
-        organization=membership.organization if membership else None,
-        payload={"ip_address": client_address(request)},
-    )
+    _record("account.password_reset_request", account=user, by_account=False, request=request)
 
 
 @transaction.atomic
 def account_password_reset_record(*, user: Any, request: HttpRequest | None) -> None:
-    membership = membership_of(user)
-    audit_event_record(
-        actor=None,
-        action="account.password_reset",
-        object_type="user",
-        object_id=user.get_username(),
-        organization=membership.organization if membership else None,
-        payload={"ip_address": client_address(request)},
-    )
+    _record("account.password_reset", account=user, by_account=False, request=request)
 
 
 # --- the second factor ----------------------------------------------------------------------
@@ -191,7 +172,7 @@ def two_factor_enrolment_confirm(*, user: Any, token: str, request: HttpRequest)
         TOTPDevice.objects.filter(user=user, confirmed=False).delete()
         codes = _new_recovery_codes(user)
         otp_login(request, device)
-        _record("account.two_factor_enrol", user=user, request=request)
+        _record("account.two_factor_enrol", account=user, request=request)
     return codes
 
 
@@ -208,7 +189,7 @@ def two_factor_verify(*, user: Any, token: str, request: HttpRequest) -> Device:
             )
     if device is None:
         with transaction.atomic():
-            _record("account.two_factor_failed", username=user.get_username(), request=request)
+            _record("account.two_factor_failed", account=user, by_account=False, request=request)
         raise ServiceError(
             "That code is not right (or was already used). Enter the current six-digit code "
             "from your authenticator app, or one of your recovery codes.",
@@ -225,7 +206,7 @@ def _device_accepting(user: Any, token: str, request: HttpRequest) -> Device | N
             otp_login(request, device)
             _record(
                 "account.two_factor_verify",
-                user=user,
+                account=user,
                 request=request,
                 method="authenticator code",
             )
@@ -234,7 +215,7 @@ def _device_accepting(user: Any, token: str, request: HttpRequest) -> Device | N
         if static.verify_token(token):
             otp_login(request, static)
             remaining = static.token_set.count()
-            _record("account.recovery_code_use", user=user, request=request, remaining=remaining)
+            _record("account.recovery_code_use", account=user, request=request, remaining=remaining)
             return static
     return None
 
@@ -248,7 +229,7 @@ def recovery_codes_regenerate(*, user: Any, request: HttpRequest) -> list[str]:
     if str(request.session.get(DEVICE_ID_SESSION_KEY, "")).startswith("otp_static"):
         device = TOTPDevice.objects.filter(user=user, confirmed=True).first()
         otp_login(request, device)
-    _record("account.recovery_codes_regenerate", user=user, request=request)
+    _record("account.recovery_codes_regenerate", account=user, request=request)
     return codes
 
 
@@ -271,4 +252,4 @@ def two_factor_remove(*, user: Any, token: str, request: HttpRequest) -> None:
         TOTPDevice.objects.filter(user=user).delete()
         StaticDevice.objects.filter(user=user).delete()
         request.session.pop(DEVICE_ID_SESSION_KEY, None)
-        _record("account.two_factor_remove", user=user, request=request)
+        _record("account.two_factor_remove", account=user, request=request)
