@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('audits', '0004_outbox'),
+        ('audits', '0005_override_carry_forward'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
