@@ -10,7 +10,7 @@ seen: set[str] = set()  # a database table in production: ids repeat on retries
 
 
 class Receiver(BaseHTTPRequestHandler):
-    def do_POST(self) -> None:  # noqa: N802
+    def do_POST(self) -> None:
         body = self.rfile.read(int(self.headers["Content-Length"]))
         try:  # checks the HMAC over "id.timestamp.body" and that the timestamp is recent
             event = webhook.verify(body, dict(self.headers))
