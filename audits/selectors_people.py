@@ -68,10 +68,12 @@ def webhook_endpoints(*, user: Any) -> QuerySet[WebhookEndpoint]:
     )
 
 
-def webhook_endpoint_get(*, user: Any, pk: int) -> WebhookEndpoint:
+def webhook_endpoint_get(*, user: Any, pk: int | str) -> WebhookEndpoint:
     """An active endpoint of the acting user's lab, for its members (DoesNotExist for
-    anyone else's, NotPermitted for a regulator)."""
-    endpoint = webhook_endpoints(user=user).get(pk=pk)
+    anyone else's or a malformed id, NotPermitted for a regulator)."""
+    if not str(pk).isdigit():
+        raise WebhookEndpoint.DoesNotExist(f"No webhook endpoint {pk!r}.")
+    endpoint = webhook_endpoints(user=user).get(pk=int(pk))
     require_lab_member(user, endpoint.organization)
     return endpoint
 

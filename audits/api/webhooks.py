@@ -131,11 +131,11 @@ class WebhookListView(ApiView):
 class WebhookDetailView(ApiView):
     parser_classes = [JSONParser]
 
-    def endpoint(self, pk: int) -> WebhookEndpoint:
+    def endpoint(self, pk: str) -> WebhookEndpoint:
         return selectors_people.webhook_endpoint_get(user=self.request.user, pk=pk)
 
     @extend_schema(responses=WebhookEndpointSerializer, summary="One webhook endpoint")
-    def get(self, request: Request, pk: int) -> Response:
+    def get(self, request: Request, pk: str) -> Response:
         return Response(WebhookEndpointSerializer(self.endpoint(pk)).data)
 
     @extend_schema(
@@ -143,7 +143,7 @@ class WebhookDetailView(ApiView):
         responses=WebhookEndpointSerializer,
         summary="Change an endpoint's address, events or description (lab admins)",
     )
-    def patch(self, request: Request, pk: int) -> Response:
+    def patch(self, request: Request, pk: str) -> Response:
         body = valid(WebhookEndpointUpdateSerializer, request.data)
         endpoint = service.webhook_endpoint_update(
             endpoint=self.endpoint(pk), acting_user=request.user, **body
@@ -153,7 +153,7 @@ class WebhookDetailView(ApiView):
     @extend_schema(
         responses={204: None}, summary="Remove an endpoint (lab admins); its deliveries stay"
     )
-    def delete(self, request: Request, pk: int) -> Response:
+    def delete(self, request: Request, pk: str) -> Response:
         service.webhook_endpoint_disable(endpoint=self.endpoint(pk), acting_user=request.user)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
@@ -168,7 +168,7 @@ class WebhookRotateView(ApiView):
         summary="Rotate the signing secret (lab admins); the previous one keeps signing "
         "beside it for the grace period",
     )
-    def post(self, request: Request, pk: int) -> Response:
+    def post(self, request: Request, pk: str) -> Response:
         endpoint = selectors_people.webhook_endpoint_get(user=request.user, pk=pk)
         endpoint, secret = service.webhook_secret_rotate(
             endpoint=endpoint, acting_user=request.user
@@ -183,7 +183,7 @@ class WebhookTestView(ApiView):
         parameters=[IDEMPOTENCY_PARAMETER],
         summary="Send a `webhook.test` event to the endpoint now (lab admins)",
     )
-    def post(self, request: Request, pk: int) -> Response:
+    def post(self, request: Request, pk: str) -> Response:
         endpoint = selectors_people.webhook_endpoint_get(user=request.user, pk=pk)
         delivery = service.webhook_test_send(endpoint=endpoint, acting_user=request.user)
         delivery = selectors_people.webhook_deliveries(endpoint=endpoint).get(pk=delivery.pk)
@@ -196,7 +196,7 @@ class WebhookDeliveryListView(ApiView):
         operation_id="webhook_deliveries_list",
         summary="An endpoint's deliveries, newest first, each with its attempts",
     )
-    def get(self, request: Request, pk: int) -> Response:
+    def get(self, request: Request, pk: str) -> Response:
         endpoint = selectors_people.webhook_endpoint_get(user=request.user, pk=pk)
         return self.paginate(
             selectors_people.webhook_deliveries(endpoint=endpoint), WebhookDeliverySerializer
