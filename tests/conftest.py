@@ -141,7 +141,8 @@ def webhook_receiver(settings):
 
 
 @pytest.fixture
-def committed(django_capture_on_commit_callbacks):
+def committed(django_capture_on_commit_callbacks, tasks_in_process):
     """`with committed(): change()` runs the work the change leaves for after its commit
-    (outbox hand-over, event dispatch, emails, deliveries), as a real commit would."""
+    (outbox hand-over, event dispatch, emails, deliveries), as a real commit would, in
+    this process even when a broker is configured."""
     return lambda: django_capture_on_commit_callbacks(execute=True)
