@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from audits.events import LAB_VISIBLE_ACTIONS
 from audits.models import AuditEvent, Notification, WebhookDelivery, WebhookEndpoint
-from audits.roles import require_lab_admin, require_lab_member, require_membership
+from audits.roles import ensure, may_read_audit_trail, may_read_webhooks, require_membership
 
 
 @dataclass(frozen=True)
@@ -29,8 +29,8 @@ def audit_trail(*, user: Any, filters: AuditTrailFilters) -> QuerySet[AuditEvent
     their own organization's, of the actions labs see (NotPermitted for anyone else)."""
     membership = require_membership(user)
     events = AuditEvent.objects.select_related("organization").order_by("-sequence")
+    ensure(may_read_audit_trail(user), "Only regulators and lab admins read the audit trail.")
     if membership.organization.is_lab:
-        require_lab_admin(user, membership.organization)
         events = events.filter(
             organization_id=membership.organization_id, action__in=LAB_VISIBLE_ACTIONS
         )
@@ -74,7 +74,10 @@ def webhook_endpoint_get(*, user: Any, pk: int | str) -> WebhookEndpoint:
     if not str(pk).isdigit():
         raise WebhookEndpoint.DoesNotExist(f"No webhook endpoint {pk!r}.")
     endpoint = webhook_endpoints(user=user).get(pk=int(pk))
-    require_lab_member(user, endpoint.organization)
+    ensure(
+        may_read_webhooks(user, endpoint.organization),
+        f"Only members of {endpoint.organization.name} see its webhooks.",
+    )
     return endpoint
 
 

@@ -18,7 +18,7 @@ from audits import selectors_people
 from audits.api.serializers import page_of
 from audits.api.views import IDEMPOTENCY_PARAMETER, ApiView, valid
 from audits.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint
-from audits.roles import require_lab_member, require_membership
+from audits.roles import ensure, may_read_webhooks, require_membership
 from audits.services import webhooks as service
 
 
@@ -107,7 +107,11 @@ class WebhookListView(ApiView):
         summary="Your lab's webhook endpoints",
     )
     def get(self, request: Request) -> Response:
-        require_lab_member(request.user, require_membership(request.user).organization)
+        organization = require_membership(request.user).organization
+        ensure(
+            may_read_webhooks(request.user, organization),
+            f"Only members of {organization.name} see its webhooks.",
+        )
         return self.paginate(
             selectors_people.webhook_endpoints(user=request.user), WebhookEndpointSerializer
         )

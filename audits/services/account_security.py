@@ -20,7 +20,7 @@ from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from audits.errors import ServiceError
-from audits.roles import membership_of
+from audits.roles import is_regulator, membership_of
 from audits.services.audit_log import audit_event_record
 
 RECOVERY_CODE_COUNT = 10
@@ -30,8 +30,7 @@ RECOVERY_NAME = "Recovery codes"
 
 def two_factor_required(user: Any) -> bool:
     """Regulators must use a second factor; lab staff choose."""
-    membership = membership_of(user)
-    return membership is not None and membership.organization.is_regulator
+    return is_regulator(user)
 
 
 def two_factor_enabled(user: Any) -> bool:

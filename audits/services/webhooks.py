@@ -41,7 +41,7 @@ from audits.models import (
     WebhookDelivery,
     WebhookEndpoint,
 )
-from audits.roles import require_lab_admin
+from audits.roles import ensure, may_manage_webhooks
 from audits.services.audit_log import audit_event_record
 from audits.services.notifications import portal_url
 from audits.services.outbox import outbox_enqueue
@@ -192,8 +192,15 @@ def _locked(endpoint: WebhookEndpoint, acting_user: Any) -> WebhookEndpoint:
         .select_related("organization")
         .get(pk=endpoint.pk, disabled_at__isnull=True)
     )
-    require_lab_admin(acting_user, endpoint.organization)
+    _require_manager(acting_user, endpoint.organization)
     return endpoint
+
+
+def _require_manager(acting_user: Any, organization: Organization) -> None:
+    ensure(
+        may_manage_webhooks(acting_user, organization),
+        f"Only an admin of {organization.name} manages its webhooks.",
+    )
 
 
 @transaction.atomic
@@ -206,7 +213,7 @@ def webhook_endpoint_create(
     description: str = "",
 ) -> tuple[WebhookEndpoint, str]:
     """Register an endpoint; returns it and its signing secret (shown to the admin once)."""
-    require_lab_admin(acting_user, organization)
+    _require_manager(acting_user, organization)
     url = webhook_url_check(url)
     chosen = _event_types(event_types)
     active = WebhookEndpoint.objects.filter(organization=organization, disabled_at__isnull=True)

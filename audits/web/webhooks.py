@@ -16,7 +16,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from audits import selectors_people
 from audits.errors import ServiceError
 from audits.models import WebhookEndpoint
-from audits.roles import require_lab_admin, require_membership
+from audits.roles import ensure, may_manage_webhooks, require_membership
 from audits.services import webhooks as service
 from audits.web.common import portal_view
 
@@ -46,7 +46,7 @@ def _list_page(
     request: HttpRequest, form: EndpointForm, status: int = 200, **extra: Any
 ) -> HttpResponse:
     organization = require_membership(request.user).organization
-    require_lab_admin(request.user, organization)
+    _require_manager(request, organization)
     return render(
         request,
         "audits/organization/webhooks.html",
@@ -80,8 +80,15 @@ def webhook_list(request: HttpRequest) -> HttpResponse:
 
 def _endpoint(request: HttpRequest, pk: int) -> WebhookEndpoint:
     endpoint = selectors_people.webhook_endpoint_get(user=request.user, pk=pk)
-    require_lab_admin(request.user, endpoint.organization)
+    _require_manager(request, endpoint.organization)
     return endpoint
+
+
+def _require_manager(request: HttpRequest, organization: Any) -> None:
+    ensure(
+        may_manage_webhooks(request.user, organization),
+        f"Only an admin of {organization.name} manages its webhooks.",
+    )
 
 
 def _detail_page(

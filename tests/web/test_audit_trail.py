@@ -7,6 +7,7 @@ import io
 
 import pytest
 from django.urls import reverse
+from django.utils.html import escape
 
 from audits.models import AuditEvent
 from audits.services import submissions as lifecycle
@@ -19,18 +20,24 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def history(lab_member, other_lab_member, reviewer, regulator_admin):
-    mine = lifecycle.submission_submit(submission=make_draft(lab_member), acting_user=lab_member)
+def history(lab_member, other_lab_member, reviewer, second_reviewer, regulator_admin):
+    mine = lifecycle.submission_submit(
+        submission=make_draft(lab_member), acting_user=lab_member, accuracy_declared=True
+    )
     mine = lifecycle.submission_start_review(submission=mine, acting_user=reviewer)
-    lifecycle.submission_assign(submission=mine, acting_user=regulator_admin, reviewer=reviewer)
     criterion_override(
         submission=mine, acting_user=reviewer, criterion="E1", level=3, reason="Probe study."
     )
     lifecycle.submission_request_changes(
         submission=mine, acting_user=reviewer, rationale="=HYPERLINK(1)"
     )
+    lifecycle.submission_assign(
+        submission=mine, acting_user=regulator_admin, reviewer=second_reviewer
+    )
     theirs = lifecycle.submission_submit(
-        submission=make_draft(other_lab_member, "Borealis", "1"), acting_user=other_lab_member
+        submission=make_draft(other_lab_member, "Borealis", "1"),
+        acting_user=other_lab_member,
+        accuracy_declared=True,
     )
     return mine, theirs
 
@@ -109,7 +116,9 @@ def test_the_page_shows_the_latest_chain_verification(reviewer, history):
     AuditEvent.objects.filter(action="submission.create").update(payload={"forged": True})
     audit_chain_verify_and_record()
     html = client_for(reviewer).get(reverse("audit-trail")).content.decode()
-    assert "broken" in html and "does not match its hash" in html
+    latest = AuditEvent.objects.filter(action="audit_log.verify").order_by("-sequence").first()
+    assert "broken" in html
+    assert escape(latest.payload["break"]) in html
 
 
 def test_a_page_costs_the_same_queries_however_many_events(

@@ -17,7 +17,7 @@ pytestmark = pytest.mark.django_db
 
 def test_the_bell_counts_unread_and_the_page_marks_them_read(lab_member, reviewer, committed):
     submission = lifecycle.submission_submit(
-        submission=make_draft(lab_member), acting_user=lab_member
+        submission=make_draft(lab_member), acting_user=lab_member, accuracy_declared=True
     )
     submission = lifecycle.submission_start_review(submission=submission, acting_user=reviewer)
     with committed():

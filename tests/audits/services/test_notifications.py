@@ -45,7 +45,9 @@ def test_a_submission_tells_every_regulator_in_the_portal_and_by_email(
 ):
     submission = make_draft(cast["lab_member"])
     with committed():
-        lifecycle.submission_submit(submission=submission, acting_user=cast["lab_member"])
+        lifecycle.submission_submit(
+            submission=submission, acting_user=cast["lab_member"], accuracy_declared=True
+        )
 
     for name in ("reviewer", "second_reviewer", "regulator_admin"):
         assert "submission_received" in kinds_of(cast[name])
@@ -65,7 +67,7 @@ def test_a_change_request_emails_the_lab_with_the_rationale_and_a_link(
     submission = make_draft(cast["lab_member"])
     with committed():
         submission = lifecycle.submission_submit(
-            submission=submission, acting_user=cast["lab_member"]
+            submission=submission, acting_user=cast["lab_member"], accuracy_declared=True
         )
     with committed():
         submission = lifecycle.submission_start_review(
@@ -94,7 +96,7 @@ def test_email_preferences_silence_email_but_never_the_portal(cast, smtp_server,
     submission = make_draft(cast["lab_member"])
     with committed():
         submission = lifecycle.submission_submit(
-            submission=submission, acting_user=cast["lab_member"]
+            submission=submission, acting_user=cast["lab_member"], accuracy_declared=True
         )
     with committed():
         submission = lifecycle.submission_start_review(
@@ -116,7 +118,9 @@ def test_email_preferences_silence_email_but_never_the_portal(cast, smtp_server,
 def test_reassignment_tells_the_new_and_the_previous_assignee(cast, smtp_server, committed):
     with committed():
         submission = lifecycle.submission_submit(
-            submission=make_draft(cast["lab_member"]), acting_user=cast["lab_member"]
+            submission=make_draft(cast["lab_member"]),
+            acting_user=cast["lab_member"],
+            accuracy_declared=True,
         )
     with committed():
         lifecycle.submission_assign(
@@ -140,7 +144,9 @@ def test_reassignment_tells_the_new_and_the_previous_assignee(cast, smtp_server,
 def test_comments_go_to_the_other_side(cast, smtp_server, committed):
     with committed():
         submission = lifecycle.submission_submit(
-            submission=make_draft(cast["lab_member"]), acting_user=cast["lab_member"]
+            submission=make_draft(cast["lab_member"]),
+            acting_user=cast["lab_member"],
+            accuracy_declared=True,
         )
     with committed():
         submission = lifecycle.submission_start_review(
@@ -166,7 +172,9 @@ def test_comments_go_to_the_other_side(cast, smtp_server, committed):
 def test_a_ready_report_and_a_decision_reach_the_lab(cast, smtp_server, committed):
     with committed():
         submission = lifecycle.submission_submit(
-            submission=make_draft(cast["lab_member"]), acting_user=cast["lab_member"]
+            submission=make_draft(cast["lab_member"]),
+            acting_user=cast["lab_member"],
+            accuracy_declared=True,
         )
     with committed():
         submission = lifecycle.submission_start_review(
@@ -188,7 +196,9 @@ def test_a_ready_report_and_a_decision_reach_the_lab(cast, smtp_server, committe
 def test_dispatching_an_event_twice_tells_nobody_twice(cast, smtp_server, committed):
     with committed():
         submission = lifecycle.submission_submit(
-            submission=make_draft(cast["lab_member"]), acting_user=cast["lab_member"]
+            submission=make_draft(cast["lab_member"]),
+            acting_user=cast["lab_member"],
+            accuracy_declared=True,
         )
     event = AuditEvent.objects.get(action="submission.submit", object_id=submission.reference)
     before = (Notification.objects.count(), len(smtp_server.messages))

@@ -34,7 +34,9 @@ def verified(secret, received):
 def decide(lab_member, reviewer, committed, decision="accept"):
     submission = make_draft(lab_member)
     with committed():
-        submission = lifecycle.submission_submit(submission=submission, acting_user=lab_member)
+        submission = lifecycle.submission_submit(
+            submission=submission, acting_user=lab_member, accuracy_declared=True
+        )
     submission = lifecycle.submission_start_review(submission=submission, acting_user=reviewer)
     with committed():
         getattr(lifecycle, f"submission_{decision}")(

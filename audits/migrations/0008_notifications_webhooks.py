@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('audits', '0005_override_carry_forward'),
+        ('audits', '0007_audit_chain_keyed'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
