@@ -8,7 +8,8 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('audits', '0007_audit_chain_keyed'),
+        ('audits', '0008_current_figures_and_deadlines'),
+        ('audits', '0008_facts_metadata'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
