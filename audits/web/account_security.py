@@ -4,6 +4,7 @@ person passes: a second factor where one is required or set up, and regulators' 
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -41,6 +42,18 @@ OPEN_BEFORE_SECOND_FACTOR = frozenset(
 )
 
 
+IDLE_STAMP_KEY = "govportal_idle_refreshed_at"
+# Whether the signed-in person has an authenticator: read once per session (at sign-in, or
+# the first request), kept current by set-up and removal in this session.
+ENROLLED_KEY = "govportal_two_factor"
+
+
+def _enrolled(request: HttpRequest, user: Any) -> bool:
+    if ENROLLED_KEY not in request.session:
+        request.session[ENROLLED_KEY] = security.two_factor_enabled(user)
+    return bool(request.session[ENROLLED_KEY])
+
+
 class AccountSecurityMiddleware:
     """After OTPMiddleware: a person who must (a regulator) or chose to (lab staff with an
     authenticator) confirm sign-in with a second factor reaches nothing else until they
@@ -54,13 +67,21 @@ class AccountSecurityMiddleware:
         if user is not None and user.is_authenticated:
             required = security.two_factor_required(user)
             if required:
-                # Sliding: every request starts the idle period again.
-                request.session.set_expiry(settings.GOVPORTAL_REGULATOR_IDLE_MINUTES * 60)
+                self._slide_idle_expiry(request)
             if not user.is_verified() and not self._open(request):
-                enrolled = security.two_factor_enabled(user)
+                enrolled = _enrolled(request, user)
                 if required or enrolled:
                     return self._second_factor_first(request, enrolled)
         return self.get_response(request)
+
+    @staticmethod
+    def _slide_idle_expiry(request: HttpRequest) -> None:
+        # Each request starts the idle period again; the session is rewritten at most once
+        # a minute for it, so the expiry is exact to the minute without a write per request.
+        now = int(time.time())
+        if now - int(request.session.get(IDLE_STAMP_KEY, 0)) >= 60:
+            request.session.set_expiry(settings.GOVPORTAL_REGULATOR_IDLE_MINUTES * 60)
+            request.session[IDLE_STAMP_KEY] = now
 
     @staticmethod
     def _open(request: HttpRequest) -> bool:
@@ -146,6 +167,7 @@ def two_factor_setup(request: HttpRequest) -> HttpResponse:
         except ServiceError as refusal:
             error = refusal.message
         else:
+            request.session[ENROLLED_KEY] = True
             return _recovery_codes_page(request, codes, first=True)
     qr = segno.make(device.config_url, error="m")
     return render(
@@ -197,6 +219,7 @@ def two_factor_remove(request: HttpRequest) -> HttpResponse:
     except ServiceError as refusal:
         messages.error(request, refusal.message)
     else:
+        request.session[ENROLLED_KEY] = False
         messages.success(request, "Two-factor authentication is off for your account.")
     return redirect("account")
 
