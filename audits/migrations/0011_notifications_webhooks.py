@@ -8,8 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('audits', '0008_current_figures_and_deadlines'),
-        ('audits', '0008_facts_metadata'),
+        ('audits', '0010_report_signing'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
