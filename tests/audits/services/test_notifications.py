@@ -187,7 +187,9 @@ def test_a_ready_report_and_a_decision_reach_the_lab(cast, smtp_server, committe
 
     kinds = kinds_of(cast["lab_member"])
     assert "decision" in kinds
-    assert kinds.count("report_ready") == 2  # the provisional report, then the final one
+    # The provisional report, then the final one (each issued report is one notice).
+    issued = AuditEvent.objects.filter(action="report.issue").count()
+    assert issued >= 2 and kinds.count("report_ready") == issued
     subjects = [m["Subject"] for m in smtp_server.to("lab-member@example.org")]
     assert any("accepted" in subject for subject in subjects)
     assert any("report v2 is ready" in subject for subject in subjects)
