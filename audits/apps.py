@@ -19,3 +19,6 @@ class AuditsConfig(AppConfig):
 
     def ready(self) -> None:
         post_migrate.connect(_rubrics_sync, sender=self)
+        from audits.web.account_security import signals_connect
+
+        signals_connect()

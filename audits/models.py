@@ -796,6 +796,176 @@ class OutboxMessage(models.Model):
         return f"{self.task} #{self.pk} ({state})"
 
 
+# --- People in the loop: notifications and webhooks ----------------------------------------
+
+
+class Notification(models.Model):
+    """Something a person should know about a filing, from one audit event; shown in the
+    portal (the bell) and, if they want it, emailed."""
+
+    class Kind(models.TextChoices):
+        SUBMISSION_RECEIVED = "submission_received", "A filing is submitted"
+        ASSIGNMENT = "assignment", "A filing is assigned to me, or taken from me"
+        CHANGES_REQUESTED = "changes_requested", "Changes are requested on our filing"
+        DECISION = "decision", "Our filing is decided"
+        REPORT_READY = "report_ready", "A new report is ready"
+        COMMENT = "comment", "A comment from the other side"
+        KEY_EXPIRING = "key_expiring", "An API key is about to expire"
+        AUDIT_CHAIN_BREAK = "audit_chain_break", "The audit chain does not verify"
+
+    recipient = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications"
+    )
+    kind = models.CharField(max_length=32, choices=Kind.choices)
+    event = models.ForeignKey(
+        AuditEvent, on_delete=models.PROTECT, related_name="+", null=True, blank=True
+    )
+    submission = models.ForeignKey(
+        Submission, on_delete=models.CASCADE, related_name="+", null=True, blank=True
+    )
+    subject = models.CharField(max_length=200)
+    body = models.TextField()
+    # A path in the portal ("/submissions/TA-…/"); emails make it absolute.
+    link = models.CharField(max_length=300, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    read_at = models.DateTimeField(null=True, blank=True)
+    emailed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["recipient", "read_at"])]
+        constraints = [
+            # An event told twice (a retried task) still makes one notification each.
+            models.UniqueConstraint(
+                fields=["recipient", "event", "kind"], name="notification_once_per_event"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} for {self.recipient_id}: {self.subject}"
+
+
+class NotificationPreference(models.Model):
+    """Whether a person gets one kind of notification by email (in the portal: always).
+
+    No row means the default: email on."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notification_preferences"
+    )
+    kind = models.CharField(max_length=32, choices=Notification.Kind.choices)
+    email = models.BooleanField(default=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "kind"], name="notification_preference_once")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} {self.kind}: email {'on' if self.email else 'off'}"
+
+
+class WebhookEndpoint(models.Model):
+    """An HTTPS address of a lab's pipeline that is told about its filings' events."""
+
+    organization = models.ForeignKey(
+        Organization, on_delete=models.PROTECT, related_name="webhook_endpoints"
+    )
+    url = models.URLField(max_length=500)
+    description = models.CharField(max_length=200, blank=True)
+    event_types = models.JSONField(default=list)
+    # The signing secret ("whsec_" + base64); during a rotation's grace period the previous
+    # one signs too, so receivers can switch without missing a delivery.
+    secret = models.CharField(max_length=100)
+    previous_secret = models.CharField(max_length=100, blank=True)
+    previous_secret_expires_at = models.DateTimeField(null=True, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    disabled_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "url"],
+                condition=Q(disabled_at__isnull=True),
+                name="webhook_endpoint_unique_active_url",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.url
+
+    @property
+    def active(self) -> bool:
+        return self.disabled_at is None
+
+
+class WebhookDelivery(models.Model):
+    """One message to one endpoint; its `message_id` is the `webhook-id` receivers
+    deduplicate by, the same on every attempt."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        SUCCEEDED = "succeeded", "Delivered"
+        FAILED = "failed", "Failed"
+
+    endpoint = models.ForeignKey(
+        WebhookEndpoint, on_delete=models.CASCADE, related_name="deliveries"
+    )
+    message_id = models.CharField(max_length=64)
+    event_type = models.CharField(max_length=64)
+    event = models.ForeignKey(
+        AuditEvent, on_delete=models.PROTECT, related_name="+", null=True, blank=True
+    )
+    payload = models.JSONField()
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
+    attempt_count = models.PositiveSmallIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+    delivered_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["endpoint", "message_id"], name="webhook_delivery_once_per_message"
+            ),
+            models.CheckConstraint(
+                condition=Q(status__in=["pending", "succeeded", "failed"]),
+                name="webhook_delivery_status_valid",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.event_type} {self.message_id} → {self.endpoint_id} ({self.status})"
+
+
+class WebhookAttempt(models.Model):
+    """One try at a delivery: when, the response code (or why there was none), how long."""
+
+    delivery = models.ForeignKey(WebhookDelivery, on_delete=models.CASCADE, related_name="attempts")
+    number = models.PositiveSmallIntegerField()
+    attempted_at = models.DateTimeField()
+    response_status = models.PositiveSmallIntegerField(null=True, blank=True)
+    error = models.TextField(blank=True)
+    duration_ms = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["delivery", "number"]
+        constraints = [
+            models.UniqueConstraint(fields=["delivery", "number"], name="webhook_attempt_number")
+        ]
+
+    def __str__(self) -> str:
+        return f"attempt {self.number}: {self.response_status or self.error[:40]}"
+
+    @property
+    def succeeded(self) -> bool:
+        return self.response_status is not None and 200 <= self.response_status < 300
+
+
 __all__ = [
     "AIModel",
     "Assessment",
@@ -809,6 +979,8 @@ __all__ = [
     "Membership",
     "MetricAlias",
     "ModelCard",
+    "Notification",
+    "NotificationPreference",
     "Organization",
     "OrganizationAPIKey",
     "OutboxMessage",
@@ -820,4 +992,7 @@ __all__ = [
     "StoredFile",
     "Submission",
     "SubmissionRevision",
+    "WebhookAttempt",
+    "WebhookDelivery",
+    "WebhookEndpoint",
 ]

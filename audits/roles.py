@@ -171,3 +171,26 @@ def may_publish_rubric(user: AnyUser | None) -> bool:
 def may_manage_metric_aliases(user: AnyUser | None) -> bool:
     """Aliases decide which diagnostics are scored: regulator admins keep them."""
     return is_regulator_admin(user)
+
+
+# --- webhooks and the audit trail ---------------------------------------------------------
+
+
+def may_manage_webhooks(user: AnyUser | None, organization: Organization) -> bool:
+    """A lab admin in person registers, changes and removes the lab's endpoints."""
+    return is_lab_admin_of(user, organization) and not is_api_key_principal(user)
+
+
+def may_read_webhooks(user: AnyUser | None, organization: Organization) -> bool:
+    """The lab's members (and its keys) see its endpoints and their deliveries."""
+    return is_lab_member_of(user, organization)
+
+
+def may_read_audit_trail(user: AnyUser | None) -> bool:
+    """Regulators read the whole trail; a lab admin in person their organization's part."""
+    membership = membership_of(user)
+    if membership is None:
+        return False
+    return is_regulator(user) or (
+        is_lab_admin_of(user, membership.organization) and not is_api_key_principal(user)
+    )

@@ -1,10 +1,19 @@
 """Celery tasks: thin wrappers that take ids, call a service and own their retry policy."""
 
-from celery import shared_task
+import smtplib
+
+from celery import Task, shared_task
+from django.db import InterfaceError, OperationalError
 
 from audits.services.audit_log import audit_chain_anchor, audit_chain_verify_and_record
+from audits.services.event_dispatch import audit_event_dispatch
+from audits.services.notifications import (
+    api_key_expiry_warnings_record,
+    notification_email_send,
+)
 from audits.services.outbox import outbox_relay
 from audits.services.reports import TRANSIENT_ERRORS, report_render
+from audits.services.webhooks import webhook_delivery_attempt, webhook_retry_delay
 
 
 @shared_task(name="audits.audit_chain_verify", acks_late=True)
@@ -44,3 +53,51 @@ def outbox_sweep_task() -> int:
 def report_render_task(report_id: int) -> str:
     """Render report `report_id` (idempotent: a ready report is left as it is)."""
     return str(report_render(report_id=report_id).status)
+
+
+@shared_task(
+    name="audits.event_dispatch",
+    acks_late=True,
+    autoretry_for=(OperationalError, InterfaceError),
+    max_retries=5,
+    retry_backoff=2,
+    retry_jitter=True,
+)
+def event_dispatch_task(event_id: int) -> dict[str, int]:
+    """Turn a committed audit event into notifications and webhook deliveries (idempotent)."""
+    return audit_event_dispatch(event_id=event_id)
+
+
+@shared_task(
+    name="audits.notification_email",
+    acks_late=True,
+    # The mail server refused or was unreachable: try again, more slowly each time.
+    autoretry_for=(smtplib.SMTPException, OSError),
+    max_retries=6,
+    retry_backoff=30,
+    retry_backoff_max=3600,
+    retry_jitter=True,
+)
+def notification_email_task(notification_id: int) -> bool:
+    """Email one notification (idempotent: one email per notification)."""
+    return notification_email_send(notification_id=notification_id)
+
+
+@shared_task(name="audits.webhook_deliver", bind=True, acks_late=True, max_retries=None)
+def webhook_deliver_task(self: Task, delivery_id: int) -> str:
+    """One attempt at a webhook delivery; still pending afterwards, the next one is scheduled
+    with exponential backoff (the service gives up after the configured attempts)."""
+    delivery = webhook_delivery_attempt(delivery_id=delivery_id)
+    if self.request.is_eager:
+        # No broker to hold a delayed retry (the embedded mode): the attempts follow at once.
+        while delivery.status == delivery.Status.PENDING:
+            delivery = webhook_delivery_attempt(delivery_id=delivery_id)
+    elif delivery.status == delivery.Status.PENDING:
+        raise self.retry(countdown=webhook_retry_delay(delivery.attempt_count))
+    return str(delivery.status)
+
+
+@shared_task(name="audits.api_key_expiry_warnings", ignore_result=True)
+def api_key_expiry_warnings_task() -> int:
+    """Warn lab admins of keys about to expire (daily, on the beat schedule)."""
+    return api_key_expiry_warnings_record()

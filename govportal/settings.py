@@ -414,3 +414,84 @@ REPORT_REQUESTS_PER_HOUR = env_int("REPORT_REQUESTS_PER_HOUR", 10, minimum=1)
 # The commit printed in reports beside the package version; read from git when unset.
 GOVPORTAL_COMMIT = env_str("GOVPORTAL_COMMIT")
 # --- end of the reports block ------------------------------------------------------------
+
+# --- People in the loop: notifications, webhooks, audit trail, account security ----------
+# Absolute links in emails and webhook payloads start with PORTAL_BASE_URL (above).
+
+INSTALLED_APPS += [
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
+    "axes",
+]
+MIDDLEWARE.insert(
+    MIDDLEWARE.index("django.contrib.auth.middleware.AuthenticationMiddleware") + 1,
+    "django_otp.middleware.OTPMiddleware",
+)
+MIDDLEWARE.insert(
+    MIDDLEWARE.index("django_otp.middleware.OTPMiddleware") + 1,
+    "audits.web.account_security.AccountSecurityMiddleware",
+)
+# Axes last, as its documentation asks: it answers a locked-out sign-in itself.
+MIDDLEWARE.append("axes.middleware.AxesMiddleware")
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+TEMPLATES[0]["OPTIONS"]["context_processors"].append(  # type: ignore[index]
+    "audits.web.notifications.unread"
+)
+
+# Email: the console in the embedded mode; SMTP once EMAIL_HOST is set.
+EMAIL_HOST = env_str("EMAIL_HOST")
+if EMAIL_HOST and not env_str("EMAIL_BACKEND"):
+    EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+EMAIL_HOST = EMAIL_HOST or "localhost"
+EMAIL_PORT = env_int("EMAIL_PORT", 587, minimum=1)
+EMAIL_HOST_USER = env_str("EMAIL_HOST_USER")
+EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", default=True)
+EMAIL_USE_SSL = env_bool("EMAIL_USE_SSL", default=False)
+if EMAIL_USE_TLS and EMAIL_USE_SSL:
+    if env_str("EMAIL_USE_TLS"):
+        raise ImproperlyConfigured("EMAIL_USE_TLS and EMAIL_USE_SSL cannot both be on")
+    EMAIL_USE_TLS = False  # SSL asked for explicitly; TLS was only the default
+EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 30, minimum=1)
+
+# Webhooks: how long one attempt may take, how many attempts a delivery gets (exponential
+# backoff from the base: 10 s, 40 s, 160 s, … capped at six hours), and how long a rotated
+# secret keeps signing beside the new one.
+GOVPORTAL_WEBHOOK_TIMEOUT_SECONDS = env_int("GOVPORTAL_WEBHOOK_TIMEOUT_SECONDS", 10, minimum=1)
+GOVPORTAL_WEBHOOK_MAX_ATTEMPTS = env_int("GOVPORTAL_WEBHOOK_MAX_ATTEMPTS", 8, minimum=1)
+GOVPORTAL_WEBHOOK_RETRY_BASE_SECONDS = env_int(
+    "GOVPORTAL_WEBHOOK_RETRY_BASE_SECONDS", 10, minimum=1
+)
+GOVPORTAL_WEBHOOK_SECRET_GRACE_HOURS = env_int(
+    "GOVPORTAL_WEBHOOK_SECRET_GRACE_HOURS", 24, minimum=0
+)
+# Tests only (never read from the environment): deliver to a test's own receiver on
+# loopback over plain HTTP. Production refuses non-public addresses and http://.
+GOVPORTAL_WEBHOOK_ALLOW_LOCAL_TARGETS = False
+
+# API keys expiring within this many days warn their lab's admins (daily, once per key).
+GOVPORTAL_KEY_EXPIRY_WARNING_DAYS = env_int("GOVPORTAL_KEY_EXPIRY_WARNING_DAYS", 14, minimum=1)
+CELERY_BEAT_SCHEDULE["api-key-expiry-warnings"] = {
+    "task": "audits.api_key_expiry_warnings",
+    "schedule": 86_400.0,
+}
+
+# Account security: a second factor for regulators (optional for labs), sign-in lockout,
+# and regulators' sessions end after this long without a request.
+OTP_TOTP_ISSUER = env_str("OTP_TOTP_ISSUER", "govportal")
+GOVPORTAL_REGULATOR_IDLE_MINUTES = env_int("GOVPORTAL_REGULATOR_IDLE_MINUTES", 30, minimum=1)
+AXES_FAILURE_LIMIT = env_int("GOVPORTAL_LOGIN_FAILURE_LIMIT", 5, minimum=1)
+AXES_COOLOFF_TIME = env_int("GOVPORTAL_LOGIN_LOCKOUT_MINUTES", 15, minimum=1) / 60  # hours
+# Per account and address: one attacker cannot lock a person out from everywhere.
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+AXES_HTTP_RESPONSE_CODE = 429
+# The audit log records every sign-in; axes keeps only what lockout needs.
+AXES_DISABLE_ACCESS_LOG = True
+AXES_VERBOSE = False
+# --- end of people in the loop -----------------------------------------------------------

@@ -112,3 +112,37 @@ def make_draft(user, model_name="Atlas", model_version="2.1"):
 @pytest.fixture
 def draft(lab_member):
     return make_draft(lab_member)
+
+
+@pytest.fixture
+def smtp_server(settings):
+    """A real SMTP server on loopback, and the portal's email pointed at it."""
+    from tests.servers import smtp_server_running
+
+    for server in smtp_server_running():
+        settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+        settings.EMAIL_HOST = server.host
+        settings.EMAIL_PORT = server.port
+        settings.EMAIL_USE_TLS = False
+        settings.EMAIL_USE_SSL = False
+        settings.EMAIL_HOST_USER = ""
+        settings.EMAIL_HOST_PASSWORD = ""
+        yield server
+
+
+@pytest.fixture
+def webhook_receiver(settings):
+    """A real HTTP receiver on loopback; the portal may deliver to it (tests only)."""
+    from tests.servers import webhook_receiver_running
+
+    settings.GOVPORTAL_WEBHOOK_ALLOW_LOCAL_TARGETS = True
+    settings.GOVPORTAL_WEBHOOK_RETRY_BASE_SECONDS = 1
+    yield from webhook_receiver_running()
+
+
+@pytest.fixture
+def committed(django_capture_on_commit_callbacks, tasks_in_process):
+    """`with committed(): change()` runs the work the change leaves for after its commit
+    (outbox hand-over, event dispatch, emails, deliveries), as a real commit would, in
+    this process even when a broker is configured."""
+    return lambda: django_capture_on_commit_callbacks(execute=True)

@@ -9,7 +9,7 @@ from drf_spectacular.views import (
     SpectacularSwaggerSplitView,
 )
 
-from audits.api import views
+from audits.api import views, webhooks
 from audits.api.errors import not_found
 
 app_name = "api-v1"
@@ -75,6 +75,19 @@ urlpatterns = [
     path("schemas/filing-v1.json", views.FilingSchemaView.as_view(), name="filing-schema"),
     path("api-keys/", views.ApiKeyListView.as_view(), name="api-key-list"),
     path("api-keys/<str:prefix>/", views.ApiKeyDetailView.as_view(), name="api-key-detail"),
+    path("webhooks/", webhooks.WebhookListView.as_view(), name="webhook-list"),
+    path("webhooks/<str:pk>/", webhooks.WebhookDetailView.as_view(), name="webhook-detail"),
+    path(
+        "webhooks/<str:pk>/rotate-secret/",
+        webhooks.WebhookRotateView.as_view(),
+        name="webhook-rotate-secret",
+    ),
+    path("webhooks/<str:pk>/test/", webhooks.WebhookTestView.as_view(), name="webhook-test"),
+    path(
+        "webhooks/<str:pk>/deliveries/",
+        webhooks.WebhookDeliveryListView.as_view(),
+        name="webhook-deliveries",
+    ),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     # The split view serves Swagger UI's start-up script as a file: no inline script. Both
     # viewers style themselves with inline <style> elements (and Redoc searches in a worker),

@@ -7,6 +7,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET
 
 from audits.roles import membership_of
+from audits.services import account_security
 from audits.web.common import portal_view
 
 
@@ -22,4 +23,12 @@ def home(request: HttpRequest) -> HttpResponse:
 @portal_view
 @require_GET
 def account(request: HttpRequest) -> HttpResponse:
-    return render(request, "audits/account.html", {"section": "account"})
+    return render(
+        request,
+        "audits/account.html",
+        {
+            "section": "account",
+            "two_factor_enabled": account_security.two_factor_enabled(request.user),
+            "two_factor_required": account_security.two_factor_required(request.user),
+        },
+    )

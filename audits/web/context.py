@@ -30,4 +30,7 @@ def portal(request: HttpRequest) -> dict[str, Any]:
             nav.append((reverse("members"), "Members", "members"))
         if roles.may_manage_api_keys(user, organization):
             nav.append((reverse("api-keys"), "API keys", "api-keys"))
+            nav.append((reverse("webhooks"), "Webhooks", "webhooks"))
+        if roles.is_regulator(user) or roles.may_manage_api_keys(user, organization):
+            nav.append((reverse("audit-trail"), "Audit trail", "audit-trail"))
     return {"membership": membership, "portal_nav": nav}

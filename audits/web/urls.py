@@ -4,7 +4,9 @@ from django.contrib.auth import views as auth_views
 from django.urls import path, reverse_lazy
 
 from audits.web import (
+    account_security,
     accounts,
+    audit_trail,
     lab,
     metric_aliases,
     organization,
@@ -12,7 +14,9 @@ from audits.web import (
     regulator,
     submission,
     views,
+    webhooks,
 )
+from audits.web import notifications as bell
 
 REFERENCE = "submissions/<str:reference>/"
 
@@ -22,7 +26,9 @@ auth_urls = [
     path("accounts/", accounts.account, name="account"),
     path(
         "accounts/password/change/",
-        auth_views.PasswordChangeView.as_view(success_url=reverse_lazy("password_change_done")),
+        account_security.PasswordChangeView.as_view(
+            success_url=reverse_lazy("password_change_done")
+        ),
         name="password_change",
     ),
     path(
@@ -32,7 +38,7 @@ auth_urls = [
     ),
     path(
         "accounts/password/reset/",
-        auth_views.PasswordResetView.as_view(success_url=reverse_lazy("password_reset_done")),
+        account_security.PasswordResetView.as_view(success_url=reverse_lazy("password_reset_done")),
         name="password_reset",
     ),
     path(
@@ -42,7 +48,7 @@ auth_urls = [
     ),
     path(
         "accounts/password/reset/<uidb64>/<token>/",
-        auth_views.PasswordResetConfirmView.as_view(
+        account_security.PasswordResetConfirmView.as_view(
             success_url=reverse_lazy("password_reset_complete")
         ),
         name="password_reset_confirm",
@@ -52,6 +58,34 @@ auth_urls = [
         auth_views.PasswordResetCompleteView.as_view(),
         name="password_reset_complete",
     ),
+    path("accounts/two-factor/", account_security.two_factor_verify, name="two-factor-verify"),
+    path("accounts/two-factor/setup/", account_security.two_factor_setup, name="two-factor-setup"),
+    path(
+        "accounts/two-factor/recovery-codes/",
+        account_security.two_factor_recovery_codes,
+        name="two-factor-recovery-codes",
+    ),
+    path(
+        "accounts/two-factor/remove/", account_security.two_factor_remove, name="two-factor-remove"
+    ),
+    path(
+        "accounts/notifications/",
+        bell.notification_preferences,
+        name="notification-preferences",
+    ),
+]
+
+people_urls = [
+    path("notifications/", bell.notification_list, name="notifications"),
+    path("notifications/read/", bell.notification_read_all, name="notifications-read-all"),
+    path("notifications/<int:pk>/read/", bell.notification_read, name="notification-read"),
+    path("audit/", audit_trail.audit_trail, name="audit-trail"),
+    path("audit/export.csv", audit_trail.audit_trail_export, name="audit-trail-export"),
+    path("organization/webhooks/", webhooks.webhook_list, name="webhooks"),
+    path("organization/webhooks/<int:pk>/", webhooks.webhook_detail, name="webhook"),
+    path("organization/webhooks/<int:pk>/rotate/", webhooks.webhook_rotate, name="webhook-rotate"),
+    path("organization/webhooks/<int:pk>/test/", webhooks.webhook_test, name="webhook-test"),
+    path("organization/webhooks/<int:pk>/delete/", webhooks.webhook_delete, name="webhook-delete"),
 ]
 
 lab_urls = [
@@ -118,6 +152,7 @@ urlpatterns = [
     *submission_urls,
     *regulator_urls,
     *organization_urls,
+    *people_urls,
     # Public: anyone holding a report PDF checks it here (the reports engineer's view).
     path("verify/", views.report_verify_page, name="report-verify"),
     path("verify/certificate.pem", views.signing_certificate, name="report-signing-certificate"),

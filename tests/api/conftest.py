@@ -5,6 +5,7 @@ from rest_framework.test import APIClient
 
 from audits.models import OrganizationAPIKey
 from audits.services.api_keys import api_key_create
+from tests.signing_in import sign_in
 
 
 def key_client(organization, scope=OrganizationAPIKey.Scope.READ_WRITE, name="pipeline"):
@@ -22,7 +23,7 @@ def key_client(organization, scope=OrganizationAPIKey.Scope.READ_WRITE, name="pi
 def session_client(user):
     client = APIClient()
     client.force_authenticate(user=None)
-    client.force_login(user)
+    sign_in(client, user)
     return client
 
 

@@ -439,8 +439,9 @@ def test_regulators_never_see_files_of_an_answer_not_yet_sent(
     assert "draft-answer.md" not in str(detail)
     from django.test import Client
 
-    browser = Client()
-    browser.force_login(reviewer)
+    from tests.signing_in import sign_in
+
+    browser = sign_in(Client(), reviewer)
     page = browser.get(f"/submissions/{submission.reference}/").content.decode()
     assert "draft-answer.md" not in page
     download = browser.get(f"/submissions/{submission.reference}/download/{sha256}/")

@@ -19,6 +19,7 @@ from audits.services.assessment import assessment_run
 from audits.services.files import stored_file_put
 from tests.authz.matrix import (
     EVERYONE_SIGNED_IN,
+    LAB_MEMBERS,
     LAB_WRITERS,
     OWN,
     REGULATORS,
@@ -30,6 +31,7 @@ from tests.authz.matrix import (
     check_response,
     state_fingerprint,
     urlconf_routes,
+    webhook_endpoint_of,
 )
 
 NS = "api-v1:"
@@ -278,6 +280,37 @@ ENTRIES = [
     ),
     Entry(NS + "api-key-detail", "get", allowed=frozenset({"lab_admin"}), target=key_of),
     Entry(NS + "api-key-detail", "delete", allowed=frozenset({"lab_admin"}), target=key_of),
+    Entry(NS + "webhook-list", "get", allowed=LAB_MEMBERS),
+    Entry(
+        NS + "webhook-list",
+        "post",
+        allowed=frozenset({"lab_admin"}),
+        body=json_body(url="https://93.184.215.14/hook", event_types=["report.ready"]),
+    ),
+    Entry(NS + "webhook-detail", "get", allowed=LAB_MEMBERS, target=webhook_endpoint_of),
+    Entry(
+        NS + "webhook-detail",
+        "patch",
+        allowed=frozenset({"lab_admin"}),
+        target=webhook_endpoint_of,
+        body=json_body(description="Release CI"),
+    ),
+    Entry(
+        NS + "webhook-detail",
+        "delete",
+        allowed=frozenset({"lab_admin"}),
+        target=webhook_endpoint_of,
+    ),
+    Entry(
+        NS + "webhook-rotate-secret",
+        "post",
+        allowed=frozenset({"lab_admin"}),
+        target=webhook_endpoint_of,
+    ),
+    Entry(
+        NS + "webhook-test", "post", allowed=frozenset({"lab_admin"}), target=webhook_endpoint_of
+    ),
+    Entry(NS + "webhook-deliveries", "get", allowed=LAB_MEMBERS, target=webhook_endpoint_of),
     Entry(NS + "schema", "get", public=True),
     Entry(NS + "docs", "get", public=True),
     Entry(NS + "redoc", "get", public=True),

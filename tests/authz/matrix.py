@@ -15,6 +15,7 @@ from audits.services import submissions as lifecycle
 from audits.services.api_keys import api_key_create
 from tests.conftest import make_draft
 from tests.factories import MembershipFactory, OrganizationFactory
+from tests.signing_in import sign_in
 
 # People sign in with a session; machines send a key. "other_lab_key" belongs to a second
 # lab; "lab_read_key" is the first lab's read-only key.
@@ -91,7 +92,7 @@ class World:
         if actor in self.keys:
             client.credentials(HTTP_AUTHORIZATION=f"Api-Key {self.keys[actor][1]}")
         elif actor != "anonymous":
-            client.force_login(self.users[actor])
+            sign_in(client, self.users[actor])
         return client
 
     def organization_of(self, actor: str) -> Organization | None:
@@ -316,3 +317,26 @@ def state_fingerprint() -> tuple[int, ...]:
         Submission.objects.count(),
         hash(tuple(Submission.objects.order_by("pk").values_list("status", "revision"))),
     )
+
+
+def own_or_other_organization(world: World, actor: str, ownership: str) -> Organization:
+    """The actor's own organization (a regulator's too), or another tenant's."""
+    own = world.organization_of(actor)
+    if ownership == OWN and own is not None:
+        return own
+    return world.target_organization(actor, OTHER if ownership == OTHER else ownership)
+
+
+def webhook_endpoint_of(world: World, actor: str, ownership: str) -> dict[str, Any]:
+    """An endpoint row of the actor's organization or another's. Its address is loopback,
+    which deliveries refuse before connecting: a matrix test never sends anything."""
+    from audits.models import WebhookEndpoint
+
+    organization = own_or_other_organization(world, actor, ownership)
+    endpoint = WebhookEndpoint.objects.create(
+        organization=organization,
+        url=f"https://127.0.0.1:9/hook-{WebhookEndpoint.objects.count()}",
+        event_types=["report.ready"],
+        secret="whsec_" + "A" * 44,
+    )
+    return {"pk": endpoint.pk}

@@ -38,7 +38,9 @@ from tests.authz.matrix import (
     cases,
     state_fingerprint,
     urlconf_routes,
+    webhook_endpoint_of,
 )
+from tests.signing_in import sign_in
 
 ACTORS = (*PEOPLE, "anonymous")
 LAB = frozenset({"lab_member", "lab_admin"})
@@ -148,6 +150,19 @@ def rubric(world: World, actor: str, ownership: str) -> dict[str, Any]:
 
 def reset_link(world: World, actor: str, ownership: str) -> dict[str, Any]:
     return {"uidb64": "MQ", "token": "set-password"}
+
+
+def notification_of(world: World, actor: str, ownership: str) -> dict[str, Any]:
+    """One of the actor's notifications, or (other) someone else's."""
+    from audits.models import Notification
+
+    people = [user for name, user in world.users.items() if name != actor]
+    recipient = world.users.get(actor) if ownership != OTHER else people[0]
+    recipient = recipient or people[0]  # anonymous: anyone's
+    notification = Notification.objects.create(
+        recipient=recipient, kind="comment", subject="Matrix", body="Matrix."
+    )
+    return {"pk": notification.pk}
 
 
 def evidence_file(world: World) -> SimpleUploadedFile:
@@ -269,6 +284,24 @@ ENTRIES = [
     Entry("member-remove", "post", ADMINS, target=own_member, tenanted=False),
     Entry("api-keys", "get", frozenset({"lab_admin"})),
     Entry("api-key-revoke", "post", frozenset({"lab_admin"}), target=own_key),
+    # Everyone's own: second factor, notifications
+    Entry("two-factor-verify", "get", SIGNED_IN),
+    Entry("two-factor-setup", "get", SIGNED_IN),
+    Entry("two-factor-recovery-codes", "post", SIGNED_IN),
+    Entry("two-factor-remove", "post", SIGNED_IN, body=body({"token": "000000"})),
+    Entry("notification-preferences", "get", SIGNED_IN),
+    Entry("notifications", "get", SIGNED_IN),
+    Entry("notifications-read-all", "post", SIGNED_IN),
+    Entry("notification-read", "post", SIGNED_IN, target=notification_of),
+    # The audit trail: regulators, and lab admins for their own organization
+    Entry("audit-trail", "get", REGULATORS | {"lab_admin"}),
+    Entry("audit-trail-export", "get", REGULATORS | {"lab_admin"}),
+    # A lab admin's webhooks
+    Entry("webhooks", "get", frozenset({"lab_admin"})),
+    Entry("webhook", "get", frozenset({"lab_admin"}), target=webhook_endpoint_of),
+    Entry("webhook-rotate", "post", frozenset({"lab_admin"}), target=webhook_endpoint_of),
+    Entry("webhook-test", "post", frozenset({"lab_admin"}), target=webhook_endpoint_of),
+    Entry("webhook-delete", "post", frozenset({"lab_admin"}), target=webhook_endpoint_of),
 ]
 
 
@@ -297,7 +330,7 @@ def test_portal_authorization(case: Case):
     data, _ = entry.body(world, kwargs)
     client = Client()
     if actor != "anonymous":
-        client.force_login(world.users[actor])
+        sign_in(client, world.users[actor])
     url = reverse(entry.route, kwargs=kwargs)
     before = state_fingerprint()
     response = getattr(client, entry.method)(url, data or {})

@@ -134,6 +134,27 @@ def sign_in(page, live_server, username, password="govportal-demo"):
     page.get_by_label("Password").fill(password)
     page.get_by_role("button", name="Sign in").click()
     page.wait_for_load_state()
+    second_factor(page, username)
+
+
+def second_factor(page, username):
+    """Regulators confirm sign-in with an authenticator: enrol at the first sign-in (QR
+    code page, then recovery codes), enter a code afterwards. The test is the phone."""
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    from tests.signing_in import authenticator_code
+
+    if "/accounts/two-factor/setup/" in page.url:
+        device = TOTPDevice.objects.get(user__username=username, confirmed=False)
+        page.get_by_label("Code from the app").fill(authenticator_code(device))
+        page.get_by_role("button", name="Turn on two-factor").click()
+        page.get_by_role("link", name="Continue").click()
+        page.wait_for_load_state()
+    elif "/accounts/two-factor/" in page.url:
+        device = TOTPDevice.objects.get(user__username=username, confirmed=True)
+        page.get_by_label("Code").fill(authenticator_code(device))
+        page.get_by_role("button", name="Confirm").click()
+        page.wait_for_load_state()
 
 
 def sign_out(page):

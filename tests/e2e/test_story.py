@@ -59,7 +59,41 @@ def _decide(page: Page, decision: str, rationale: str) -> None:
     page.wait_for_load_state()
 
 
-def test_a_filing_from_draft_to_final_report(portal, page: Page, screenshots):
+def _listen_for_the_lab(receiver) -> str:
+    """Example Lab's pipeline registers a webhook (as its admin, alice); the secret."""
+    from django.contrib.auth import get_user_model
+
+    from audits.services.webhooks import webhook_endpoint_create
+
+    alice = get_user_model().objects.get(username="alice")
+    _, secret = webhook_endpoint_create(
+        organization=alice.membership.organization,
+        acting_user=alice,
+        url=receiver.url(),
+        event_types=["submission.changes_requested"],
+    )
+    return secret
+
+
+def _the_lab_is_told_of_the_change_request(smtp_server, receiver, secret, reference) -> None:
+    """bob reads the email; the pipeline receives and verifies the signed delivery."""
+    from standardwebhooks.webhooks import Webhook
+
+    [mail] = [m for m in smtp_server.to("bob@example.org") if "changes requested" in m["Subject"]]
+    text = smtp_server.text(mail)
+    assert "Supply planning probe" in text and f"/submissions/{reference}/" in text
+    [delivery] = receiver.requests
+    event = Webhook(secret).verify(delivery.body, delivery.headers)
+    assert (event["type"], event["data"]["reference"]) == (
+        "submission.changes_requested",
+        reference,
+    )
+
+
+def test_a_filing_from_draft_to_final_report(
+    portal, page: Page, screenshots, smtp_server, webhook_receiver
+):
+    secret = _listen_for_the_lab(webhook_receiver)
     # --- The lab files a model card and diagnostics, sees the preview, submits. ----------
     sign_in(page, portal, "bob")
     expect(page.get_by_role("heading", name="Filings", exact=True)).to_be_visible()
@@ -109,6 +143,7 @@ def test_a_filing_from_draft_to_final_report(portal, page: Page, screenshots):
     _override(page, "E1", "3", OVERRIDE_REASON)
     _decide(page, "Request changes", "Supply planning probe and backdoor persistence results.")
     expect(page.locator(".subtitle .status")).to_have_text("Changes requested")
+    _the_lab_is_told_of_the_change_request(smtp_server, webhook_receiver, secret, reference)
     sign_out(page)
 
     # --- The lab answers with a new revision. ---------------------------------------------

@@ -9,12 +9,11 @@ from audits.models import AuditEvent, Report, Review
 from audits.services import submissions as lifecycle
 from audits.services.reports import report_render
 from tests.conftest import make_draft
+from tests.signing_in import sign_in
 
 
 def client_for(user):
-    client = Client()
-    client.force_login(user)
-    return client
+    return sign_in(Client(), user)
 
 
 @pytest.fixture

@@ -17,6 +17,7 @@ from audits.services.reports import (
 )
 from tests.conftest import make_draft
 from tests.reports.conftest import pdf_text
+from tests.signing_in import sign_in
 
 
 @pytest.fixture
@@ -50,9 +51,7 @@ def _render_pending():
 
 
 def _api(user):
-    client = APIClient()
-    client.force_login(user)
-    return client
+    return sign_in(APIClient(), user)
 
 
 def test_a_lab_requests_provisional_reports_until_the_decision_then_no_more(

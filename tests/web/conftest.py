@@ -3,11 +3,12 @@ from django.test import Client
 
 from audits.services import submissions as lifecycle
 from tests.conftest import make_draft
+from tests.signing_in import sign_in
 
 
 def client_for(user) -> Client:
     client = Client()
-    client.force_login(user)
+    sign_in(client, user)
     return client
 
 

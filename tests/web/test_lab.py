@@ -48,8 +48,9 @@ def test_the_dashboard_costs_the_same_queries_for_many_filings(
         )
     client = client_for(lab_member)
     client.get(reverse("filings"))  # warm: the session's first read
-    # session, user, membership, the nav's check, the filings (one query for the list).
-    with django_assert_num_queries(5):
+    # session, user, membership, the nav's check, the filings (one query for the list), the
+    # bell's unread count.
+    with django_assert_num_queries(6):
         assert client.get(reverse("filings")).status_code == 200
 
 

@@ -126,3 +126,8 @@ class Command(BaseCommand):
         for entry in entries:
             who = f"{entry['role']} of {entry['organization']}"
             self.stdout.write(f"  {entry['username']:<8} {DEMO_PASSWORD}  ({who})")
+        self.stdout.write(
+            "Regulators (rita, victor) confirm each sign-in with a second factor: at the first "
+            "sign-in the browser shows a QR code to scan with an authenticator app (FreeOTP, "
+            "Aegis, Google Authenticator…) and then recovery codes to keep."
+        )
