@@ -22,7 +22,7 @@ def _record_admin_change(request: HttpRequest, action: str, obj: Model, changed:
         action=f"admin.{action}",
         object_type=obj._meta.model_name or "object",
         object_id=str(obj.pk),
-        payload={"object": str(obj)[:200], "changed": changed},
+        payload={"name": str(obj)[:200], "changed": changed},
     )
 
 

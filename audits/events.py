@@ -21,6 +21,7 @@ DISPATCHED_ACTIONS: frozenset[str] = frozenset(
         "submission.request_changes",
         "submission.accept",
         "submission.reject",
+        "submission.review_due",
         "assessment.run",
         "comment.add",
         "report.issue",
@@ -69,6 +70,9 @@ ACTIONS: dict[str, Describer] = {
     ),
     "submission.accept": Describer("Filing accepted", "{actor} accepted {object}: “{rationale}”"),
     "submission.reject": Describer("Filing rejected", "{actor} rejected {object}: “{rationale}”"),
+    "submission.review_due": Describer(
+        "Review due", "The review of {object}, revision {revision}, is due on {due_on} ({stage})."
+    ),
     "model_card.attach": Describer(
         "Model card attached",
         "{actor} attached the model card {file} to {object}, revision {revision}.",
@@ -91,6 +95,36 @@ ACTIONS: dict[str, Describer] = {
         "{actor} overrode {criterion} of {object} from level {automated_level} to {level}: "
         "“{reason}”",
     ),
+    "assessment.overrides_carry": Describer(
+        "Overrides carried", "Overrides of {object} were carried to revision {revision}."
+    ),
+    "assessment.override_confirm": Describer(
+        "Override confirmed",
+        "{actor} confirmed the override of {criterion} of {object} (level {level}).",
+    ),
+    "assessment.override_drop": Describer(
+        "Override dropped", "{actor} dropped the override of {criterion} of {object}: “{reason}”"
+    ),
+    "model_card.remove": Describer(
+        "Model card removed", "{actor} removed the model card {file} from {object}."
+    ),
+    "diagnostics.remove": Describer(
+        "Diagnostics removed", "{actor} removed diagnostics {file} from {object}."
+    ),
+    "evidence.remove": Describer(
+        "Evidence removed", "{actor} removed evidence {file} from {object}."
+    ),
+    "evidence.download": Describer("File downloaded", "{actor} downloaded {file} of {object}."),
+    "report.download": Describer("Report downloaded", "{actor} downloaded {file}."),
+    "report.running": Describer(
+        "Report rendering", "Report v{version} of {object} is being rendered (attempt {attempt})."
+    ),
+    "report.failed": Describer(
+        "Report failed", "Report v{version} of {object} could not be rendered: {error}"
+    ),
+    "report.correct": Describer(
+        "Report corrected", "{actor} issued a corrected final report of {object}: “{reason}”"
+    ),
     "report.request": Describer(
         "Report requested", "{actor} requested report v{version} ({kind}) of {object}."
     ),
@@ -101,6 +135,17 @@ ACTIONS: dict[str, Describer] = {
     "rubric.load": Describer("Rubric loaded", "Rubric {object} was loaded."),
     "rubric.publish": Describer("Rubric published", "{actor} put rubric {object} in force."),
     "audit_log.verify": Describer("Audit chain checked", _verify_sentence),
+    "metric_alias.add": Describer(
+        "Metric alias added", "{actor} mapped {pattern} to the catalogue metric {metric}."
+    ),
+    "metric_alias.remove": Describer(
+        "Metric alias removed", "{actor} removed the alias {pattern} → {metric}."
+    ),
+    "admin.add": Describer("Added in the admin", "{actor} added {object_type} “{name}”."),
+    "admin.change": Describer(
+        "Changed in the admin", "{actor} changed {object_type} “{name}” ({changed})."
+    ),
+    "admin.delete": Describer("Deleted in the admin", "{actor} deleted {object_type} “{name}”."),
     # Organizations, people and keys
     "organization.create": Describer("Organization created", "Organization {name} was created."),
     "membership.create": Describer("Member added", "{actor} added {object} as {role}."),
@@ -172,6 +217,9 @@ LAB_VISIBLE_ACTIONS: frozenset[str] = frozenset(
         "model_card.attach",
         "diagnostics.attach",
         "evidence.attach",
+        "model_card.remove",
+        "diagnostics.remove",
+        "evidence.remove",
         "assessment.run",
         "assessment.rescore",
         "report.issue",

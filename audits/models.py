@@ -806,6 +806,7 @@ class Notification(models.Model):
     class Kind(models.TextChoices):
         SUBMISSION_RECEIVED = "submission_received", "A filing is submitted"
         ASSIGNMENT = "assignment", "A filing is assigned to me, or taken from me"
+        REVIEW_DUE = "review_due", "A review I hold is due soon, or overdue"
         CHANGES_REQUESTED = "changes_requested", "Changes are requested on our filing"
         DECISION = "decision", "Our filing is decided"
         REPORT_READY = "report_ready", "A new report is ready"

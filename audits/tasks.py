@@ -10,6 +10,7 @@ from audits.services.event_dispatch import audit_event_dispatch
 from audits.services.notifications import (
     api_key_expiry_warnings_record,
     notification_email_send,
+    review_due_reminders_record,
 )
 from audits.services.outbox import outbox_relay
 from audits.services.reports import TRANSIENT_ERRORS, report_render
@@ -95,6 +96,12 @@ def webhook_deliver_task(self: Task, delivery_id: int) -> str:
     elif delivery.status == delivery.Status.PENDING:
         raise self.retry(countdown=webhook_retry_delay(delivery.attempt_count))
     return str(delivery.status)
+
+
+@shared_task(name="audits.review_due_reminders", ignore_result=True)
+def review_due_reminders_task() -> int:
+    """Remind assignees of reviews due soon or overdue (on the beat schedule)."""
+    return review_due_reminders_record()
 
 
 @shared_task(name="audits.api_key_expiry_warnings", ignore_result=True)

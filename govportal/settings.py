@@ -479,6 +479,12 @@ CELERY_BEAT_SCHEDULE["api-key-expiry-warnings"] = {
     "task": "audits.api_key_expiry_warnings",
     "schedule": 86_400.0,
 }
+# Reviewers hear of a review due within this many days, and again once it is overdue.
+GOVPORTAL_REVIEW_REMINDER_DAYS = env_int("GOVPORTAL_REVIEW_REMINDER_DAYS", 3, minimum=1)
+CELERY_BEAT_SCHEDULE["review-due-reminders"] = {
+    "task": "audits.review_due_reminders",
+    "schedule": 3_600.0,
+}
 
 # Account security: a second factor for regulators (optional for labs), sign-in lockout,
 # and regulators' sessions end after this long without a request.

@@ -190,6 +190,23 @@ def _messages_for(event: AuditEvent) -> list[Message]:
             ]
         if action == "comment.add":
             return _comment_messages(event, submission, filing, link, lab_people)
+        if action == "submission.review_due":
+            overdue = payload.get("stage") == "overdue"
+            return [
+                Message(
+                    Kind.REVIEW_DUE,
+                    [submission.assigned_to]
+                    if submission.assigned_to
+                    else regulators(admins_only=True),
+                    f"{filing}: review {'overdue' if overdue else 'due soon'}",
+                    f"The review of {filing} (revision {payload.get('revision')}) is due on "
+                    f"{payload.get('due_on')}"
+                    + (" and is now overdue." if overdue else ".")
+                    + ("" if submission.assigned_to else " Nobody is assigned to it yet."),
+                    link,
+                    submission,
+                )
+            ]
         return []
     if event.action == "api_key.expiry_warning" and event.organization is not None:
         return [
@@ -362,7 +379,7 @@ def notification_kinds_for(user: Any) -> list[str]:
     if membership.organization.is_lab:
         kinds: list[str] = [Kind.CHANGES_REQUESTED, Kind.DECISION, Kind.REPORT_READY, Kind.COMMENT]
         return [*kinds, Kind.KEY_EXPIRING] if membership.is_admin else kinds
-    kinds = [Kind.SUBMISSION_RECEIVED, Kind.ASSIGNMENT, Kind.COMMENT]
+    kinds = [Kind.SUBMISSION_RECEIVED, Kind.ASSIGNMENT, Kind.REVIEW_DUE, Kind.COMMENT]
     return [*kinds, Kind.AUDIT_CHAIN_BREAK] if membership.is_admin else kinds
 
 
@@ -404,6 +421,47 @@ def api_key_expiry_warnings_record(*, now: Any | None = None) -> int:
             object_id=key.prefix,
             organization=key.organization,
             payload={"name": key.name, "expires_on": key.expiry_date.date().isoformat()},
+        )
+        count += 1
+    return count
+
+
+@transaction.atomic
+def review_due_reminders_record(*, now: Any | None = None) -> int:
+    """Record a `submission.review_due` event (which tells the assignee, or the regulator
+    admins when nobody is assigned) once when a review comes within the reminder window of
+    its due date, and once more when it is overdue."""
+    now = now or timezone.now()
+    soon = now + timedelta(days=settings.GOVPORTAL_REVIEW_REMINDER_DAYS)
+    awaiting = list(
+        Submission.objects.select_related("organization")
+        .filter(status__in=("submitted", "under_review"), review_due_at__lte=soon)
+        .order_by("review_due_at")
+    )
+    reminded = set(
+        AuditEvent.objects.filter(
+            action="submission.review_due",
+            object_type="submission",
+            object_id__in=[submission.reference for submission in awaiting],
+        ).values_list("object_id", "payload__revision", "payload__stage")
+    )
+    count = 0
+    for submission in awaiting:
+        assert submission.review_due_at is not None
+        stage = "overdue" if submission.review_due_at < now else "soon"
+        if (submission.reference, submission.revision, stage) in reminded:
+            continue
+        audit_event_record(
+            actor=None,
+            action="submission.review_due",
+            object_type="submission",
+            object_id=submission.reference,
+            organization=submission.organization,
+            payload={
+                "revision": submission.revision,
+                "stage": stage,
+                "due_on": submission.review_due_at.date().isoformat(),
+            },
         )
         count += 1
     return count

@@ -77,4 +77,4 @@ def test_django_admin_changes_are_audit_events(admin_client):
     )
     assert response.status_code == 302, response.content[:500]
     event = AuditEvent.objects.get(action="admin.add")
-    assert event.object_type == "organization" and event.payload["object"] == "Third Lab"
+    assert event.object_type == "organization" and event.payload["name"] == "Third Lab"

@@ -244,3 +244,36 @@ def test_a_broken_audit_chain_tells_the_regulator_admins_once(cast, smtp_server,
     assert alert.recipient == cast["regulator_admin"]
     assert any("audit chain" in m["Subject"] for m in smtp_server.to("regulator-admin@example.org"))
     assert not Notification.objects.filter(recipient=cast["reviewer"], kind="audit_chain_break")
+
+
+def test_a_review_coming_due_reminds_its_reviewer_then_again_once_overdue(
+    cast, smtp_server, committed
+):
+    from audits.models import Submission
+    from audits.services.notifications import review_due_reminders_record
+
+    with committed():
+        submission = lifecycle.submission_submit(
+            submission=make_draft(cast["lab_member"]),
+            acting_user=cast["lab_member"],
+            accuracy_declared=True,
+        )
+    with committed():
+        lifecycle.submission_start_review(submission=submission, acting_user=cast["reviewer"])
+    now = timezone.now()
+    Submission.objects.filter(pk=submission.pk).update(review_due_at=now + timedelta(days=2))
+    with committed():
+        assert review_due_reminders_record(now=now) == 1
+    with committed():
+        assert review_due_reminders_record(now=now) == 0  # once per stage
+    [soon] = Notification.objects.filter(kind="review_due")
+    assert soon.recipient == cast["reviewer"]
+    assert "due soon" in soon.subject
+    assert any("due soon" in m["Subject"] for m in smtp_server.to("reviewer@example.org"))
+
+    later = now + timedelta(days=3)
+    with committed():
+        assert review_due_reminders_record(now=later) == 1
+    overdue = Notification.objects.filter(kind="review_due").order_by("-pk").first()
+    assert "overdue" in overdue.subject and overdue.recipient == cast["reviewer"]
+    assert not Notification.objects.filter(recipient=cast["lab_member"], kind="review_due")
