@@ -794,21 +794,26 @@ class Preview:
     provenance: dict[str, Any]
 
 
-def assessment_preview(*, user: AnyUser, reference: str, document: dict[str, Any]) -> Preview:
-    """Merge `document` (as a native filing) with the filing's working inputs and assess the
-    result under the rubric in force, without storing anything."""
+def assessment_preview(
+    *, user: AnyUser, reference: str, document: dict[str, Any] | None = None
+) -> Preview:
+    """Merge `document` (as a native filing, if any) with the filing's working inputs and
+    assess the result under the rubric in force, without storing anything."""
     submission = submission_get(user=user, reference=reference)
     ensure(
         may_work_on_filing(user, submission),
         f"Only members of {submission.organization.name} may preview its filing.",
     )
-    content = json.dumps(document, sort_keys=True, allow_nan=False).encode()
     try:
-        extra = intake.import_file(
-            "filing form",
-            content,
-            aliases=aliases_in_force(),
-            max_bytes=settings.GOVPORTAL_MAX_UPLOAD_BYTES,
+        extra = (
+            intake.import_file(
+                "filing form",
+                json.dumps(document, sort_keys=True, allow_nan=False).encode(),
+                aliases=aliases_in_force(),
+                max_bytes=settings.GOVPORTAL_MAX_UPLOAD_BYTES,
+            )
+            if document
+            else None
         )
         merged = facts_merge(submission, submission.working_revision, extra=extra)
     except IntakeErrors as invalid:

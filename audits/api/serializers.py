@@ -356,6 +356,18 @@ class AssessmentSerializer(serializers.Serializer):
         return RubricRefSerializer(previous.rubric).data
 
 
+class PreviewRequestSerializer(serializers.Serializer):
+    filing = serializers.DictField(
+        required=False,
+        help_text="Filing fields to merge for the preview (native filing schema); optional.",
+    )
+
+
+class PreviewSerializer(serializers.Serializer):
+    result = serializers.DictField(help_text="The engine's full result, as it would be stored.")
+    facts = serializers.DictField(help_text="The merged facts document it was computed from.")
+
+
 class AssessmentQuerySerializer(serializers.Serializer):
     revision = serializers.IntegerField(required=False, min_value=1, max_value=1_000_000)
 

@@ -52,6 +52,11 @@ urlpatterns = [
         name="override-drop",
     ),
     path(f"{submission}assessment/", views.AssessmentView.as_view(), name="assessment"),
+    path(
+        f"{submission}assessment/preview/",
+        views.AssessmentPreviewView.as_view(),
+        name="assessment-preview",
+    ),
     path(f"{submission}assessments/", views.AssessmentListView.as_view(), name="assessments"),
     path(f"{submission}reports/", views.ReportListView.as_view(), name="reports"),
     path(

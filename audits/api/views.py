@@ -36,6 +36,7 @@ from audits.api.idempotency import Replay, idempotency_begin, idempotency_finish
 from audits.api.pagination import PagePagination
 from audits.api.parsers import BoundedJSONParser
 from audits.api.permissions import IsOrganizationMember, KeyScopeAllows
+from audits.intake.types import IntakeErrors
 from audits.models import Assessment, OrganizationAPIKey, Report, Submission
 from audits.roles import membership_of
 from audits.services import api_keys, filings, intake, reports, review, submissions
@@ -448,6 +449,30 @@ class OverrideDropView(OverrideResolveView):
 
 
 # --- assessments --------------------------------------------------------------------------
+
+
+class AssessmentPreviewView(ApiView):
+    """What a draft (or an answer to a change request) would be assessed at, stored nowhere."""
+
+    @extend_schema(
+        request=s.PreviewRequestSerializer,
+        responses={200: s.PreviewSerializer},
+        summary="Preview the assessment the working files would get, with an optional document",
+        description=(
+            "Merges the optional `filing` document (native filing schema) with the files "
+            "attached to the revision being worked on and assesses the result under the rubric "
+            "in force. Nothing is stored. A lab's CI can run this before it submits. Invalid "
+            "or conflicting inputs answer 422 with every error located."
+        ),
+    )
+    def post(self, request: Request, reference: str) -> Response:
+        body = valid(s.PreviewRequestSerializer, request.data)
+        preview = selectors.assessment_preview(
+            user=self.acting_user, reference=reference, document=body.get("filing") or {}
+        )
+        if preview.result is None:
+            raise IntakeErrors(preview.errors)
+        return Response({"result": preview.result, "facts": preview.document})
 
 
 class AssessmentView(ApiView):

@@ -446,3 +446,37 @@ def test_regulators_never_see_files_of_an_answer_not_yet_sent(
     assert "draft-answer.md" not in page
     download = browser.get(f"/submissions/{submission.reference}/download/{sha256}/")
     assert download.status_code == 404
+
+
+def test_a_pipeline_previews_the_assessment_before_it_submits(lab_key, lab_member):
+    draft = make_draft(lab_member)
+    cards = draft.modelcards.count()
+    url = f"{URL}{draft.reference}/assessment/preview/"
+    bare = lab_key.post(url, {}, format="json")
+    assert bare.status_code == 200, bare.content
+    assert bare.json()["result"]["insufficient_evidence"] is True
+    fuller = lab_key.post(
+        url,
+        {
+            "filing": {
+                "filing_schema": "govportal/filing/1",
+                "model": {"name": "Atlas", "version": "2.1", "developer": "Example Lab"},
+                "training": {"environment_diversity": "narrow", "task_families": 3},
+            }
+        },
+        format="json",
+    )
+    assert fuller.status_code == 200
+    body = fuller.json()
+    assert body["facts"]["training"]["task_families"] == 3
+    assert body["result"]["coverage"] >= bare.json()["result"]["coverage"]
+    # Nothing was stored: the draft has no assessment and no new upload.
+    draft.refresh_from_db()
+    assert draft.current_assessment is None and draft.modelcards.count() == cards
+    broken = lab_key.post(
+        url,
+        {"filing": {"filing_schema": "govportal/filing/1", "model": {"scope": "x"}}},
+        format="json",
+    )
+    assert broken.status_code == 422
+    assert broken.json()["error"]["field"]

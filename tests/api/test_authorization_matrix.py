@@ -246,6 +246,13 @@ ENTRIES = [
         target=pending_override,
         body=json_body(reason="The new horizon explains it."),
     ),
+    Entry(
+        NS + "assessment-preview",
+        "post",
+        allowed=LAB_WRITERS,
+        target=submission_in("changes_requested"),
+        body=json_body(filing={}),
+    ),
     Entry(NS + "assessment", "get", target=submission_in("submitted")),
     Entry(NS + "assessments", "get", target=submission_in("submitted")),
     Entry(NS + "reports", "get", target=submission_in("submitted")),
