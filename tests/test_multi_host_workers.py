@@ -55,7 +55,9 @@ def test_a_report_rendered_on_one_host_is_downloaded_through_another(
     already_filed = filed(lab_member, "Orion")
 
     with web_process_using(redis_of_our_own.url):
-        submission = submission_submit(submission=make_draft(lab_member), acting_user=lab_member)
+        submission = submission_submit(
+            submission=make_draft(lab_member), acting_user=lab_member, accuracy_declared=True
+        )
         report = Report.objects.get(submission=submission)
         publication = rubric_publish(rubric=newer_rubric, acting_user=regulator_admin).publication
         ready = wait_for(

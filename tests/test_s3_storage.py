@@ -77,7 +77,9 @@ def test_a_report_is_stored_in_the_bucket_and_downloaded_through_the_portal_and_
     lab_member,
     other_lab,
 ):
-    submission = submission_submit(submission=make_draft(lab_member), acting_user=lab_member)
+    submission = submission_submit(
+        submission=make_draft(lab_member), acting_user=lab_member, accuracy_declared=True
+    )
     report = Report.objects.get(submission=submission)
     report = report_render(report_id=report.pk)  # what the worker runs
 

@@ -41,7 +41,9 @@ def test_a_report_request_answers_202_with_its_status_url_before_rendering(
     lab, lab_member, render_gate, embedded_runner
 ):
     submission = make_draft(lab_member)
-    submission_submit(submission=submission, acting_user=lab_member)  # v1, rendering gated
+    submission_submit(
+        submission=submission, acting_user=lab_member, accuracy_declared=True
+    )  # v1, rendering gated
     client = key_client(lab)
 
     response = client.post(f"/api/v1/submissions/{submission.reference}/reports/")
@@ -66,7 +68,7 @@ def test_a_report_request_answers_202_with_its_status_url_before_rendering(
 @pytest.mark.django_db
 def test_a_replayed_report_request_carries_the_location_too(lab, lab_member):
     submission = make_draft(lab_member)
-    submission_submit(submission=submission, acting_user=lab_member)
+    submission_submit(submission=submission, acting_user=lab_member, accuracy_declared=True)
     client = key_client(lab)
     url = f"/api/v1/submissions/{submission.reference}/reports/"
 

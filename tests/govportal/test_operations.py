@@ -97,7 +97,10 @@ def test_the_request_id_follows_into_the_tasks_the_request_enqueued(
     api = key_client(lab_member.membership.organization)
     with django_capture_on_commit_callbacks(execute=False) as enqueued:
         response = api.post(
-            f"/api/v1/submissions/{draft.reference}/submit/", HTTP_X_REQUEST_ID="req-7f3a9c21e5"
+            f"/api/v1/submissions/{draft.reference}/submit/",
+            {"accuracy_declaration": True},
+            format="json",
+            HTTP_X_REQUEST_ID="req-7f3a9c21e5",
         )
     assert response.status_code == 200 and response["X-Request-ID"] == "req-7f3a9c21e5"
     message = OutboxMessage.objects.get(task="audits.report_render")

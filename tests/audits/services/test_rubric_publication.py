@@ -14,13 +14,13 @@ from audits.models import (
     RubricPublication,
     Submission,
 )
+from audits.selectors import rubric_in_force
 from audits.services.assessment import (
     assessments_rescore,
     assessments_rescore_chunk,
     rubric_publication_rescore_chunk,
     rubric_publication_retry_failed,
 )
-from audits.selectors import rubric_in_force
 from audits.services.rubrics import rubric_publish
 from tests.audits.rescoring import filed
 from tests.conftest import make_draft
