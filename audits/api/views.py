@@ -252,7 +252,8 @@ class EvidenceUploadView(UploadView):
 
 class UploadRemoveView(ApiView):
     @extend_schema(
-        responses=s.FactsSummarySerializer,
+        # 200 with the facts as they are now (a bare serializer would document a DELETE as 204).
+        responses={200: s.FactsSummarySerializer},
         summary="Remove a file from the revision being worked on (drafts, change requests)",
         description="Files of submitted revisions stay on record; supersede them instead.",
     )
@@ -751,7 +752,7 @@ class ApiKeyDetailView(ApiView):
         api_key = selectors.api_key_get(user=request.user, prefix=prefix)
         return Response(s.ApiKeySerializer(api_key).data)
 
-    @extend_schema(responses=s.ApiKeySerializer, summary="Revoke an API key (for good)")
+    @extend_schema(responses={200: s.ApiKeySerializer}, summary="Revoke an API key (for good)")
     def delete(self, request: Request, prefix: str) -> Response:
         api_key = selectors.api_key_get(user=request.user, prefix=prefix)
         revoked = api_keys.api_key_revoke(api_key=api_key, acting_user=self.acting_user)
