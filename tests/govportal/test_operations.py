@@ -11,7 +11,7 @@ from django.db import transaction
 
 from audits.models import OutboxMessage
 from audits.services.outbox import outbox_enqueue, outbox_relay
-from tests.govportal.test_settings import PRODUCTION, _manage
+from tests.govportal.test_settings import _manage, production  # noqa: F401
 from tests.s3 import free_port
 from tests.test_broker_outage import web_process_using
 
@@ -118,12 +118,12 @@ def test_the_request_id_follows_into_the_tasks_the_request_enqueued(
     assert forged["X-Request-ID"] != "x\nlevel=ERROR fake" and len(forged["X-Request-ID"]) == 32
 
 
-def test_production_mode_logs_one_json_object_per_line():
+def test_production_mode_logs_one_json_object_per_line(production):  # noqa: F811
     result = _manage(
         "shell",
         "-c",
         "import logging; logging.getLogger('govportal.test').warning('disk %s full', '/var')",
-        env=PRODUCTION,
+        env=production,
     )
     assert result.returncode == 0, result.stderr
     line = [row for row in result.stderr.splitlines() if "disk" in row][-1]
@@ -151,7 +151,7 @@ class _SentryIntake(BaseHTTPRequestHandler):
         pass
 
 
-def test_errors_go_to_sentry_when_a_dsn_is_set():
+def test_errors_go_to_sentry_when_a_dsn_is_set(production):  # noqa: F811
     port = free_port()
     server = HTTPServer(("127.0.0.1", port), _SentryIntake)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
@@ -161,7 +161,7 @@ def test_errors_go_to_sentry_when_a_dsn_is_set():
             "shell",
             "-c",
             "import sentry_sdk; sentry_sdk.capture_exception(ValueError('ops sentry check'))",
-            env={**PRODUCTION, "SENTRY_DSN": f"http://publickey@127.0.0.1:{port}/42"},
+            env={**production, "SENTRY_DSN": f"http://publickey@127.0.0.1:{port}/42"},
         )
     finally:
         server.shutdown()
