@@ -10,9 +10,8 @@ For each size:
 1. Seeds the scratch database: one lab, N filed submissions (bulk-created rows) each with
    its own facts document (generated like benchmarks/rubric.py's, with provenance) and its
    assessment under rubric 1.0.0, computed by the engine, then VACUUM ANALYZE (statistics,
-   as a database in service has them); then stores rubric 1.1.0 (one
-   criterion's mapping changed: the filings that give activation access change
-   score, the others get a new assessment with an empty diff).
+   as a database in service has them); rubric 1.1.0, shipped beside 1.0.0, is stored but
+   not in force.
 2. Starts --workers worker processes (`celery worker -Q rescoring --pool=solo`, one
    process each) that count every SQL statement they send.
 3. Publishes 1.1.0 through `rubric_publish` (the portal's service) and waits until the
@@ -60,7 +59,6 @@ def recreate_database(url: str) -> None:
 
 def seed(size: int, seed_value: int) -> list[tuple[dict[str, Any], dict[str, Any]]]:
     """N filed submissions with facts and an assessment under 1.0.0; their facts back."""
-    import yaml
     from django.core.management import call_command
     from django.utils import timezone
 
@@ -72,7 +70,6 @@ def seed(size: int, seed_value: int) -> list[tuple[dict[str, Any], dict[str, Any
         Organization,
         Submission,
     )
-    from audits.rubric import RUBRICS_DIRECTORY
     from audits.selectors import rubric_in_force
     from audits.services.rubrics import rubrics_load
     from benchmarks.rubric import generate_facts, provenance_for
@@ -137,14 +134,7 @@ def seed(size: int, seed_value: int) -> list[tuple[dict[str, Any], dict[str, Any
         submission.current_assessment = assessment
     Submission.objects.bulk_update(submissions, ["current_assessment"], batch_size=2000)
 
-    content = yaml.safe_load((RUBRICS_DIRECTORY / "mesa-optimization-1.0.0.yaml").read_text())
-    for criterion in content["criteria"]:
-        if criterion["id"] == "T1":
-            criterion["signals"][0]["map"]["activations"] = 2
-    content["version"] = "1.1.0"
-    directory = Path(tempfile.mkdtemp(prefix="rescore-bench-"))
-    (directory / "mesa-optimization-1.1.0.yaml").write_text(yaml.safe_dump(content))
-    rubrics_load(directory=directory)
+    rubrics_load()  # the shipped versions not stored yet (1.1.0 is published below)
     # Statistics and a visibility map, as a database in service has them: without this the
     # planner guesses on freshly bulk-loaded tables, and autovacuum works during the run.
     from django.db import connection

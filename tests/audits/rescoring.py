@@ -15,7 +15,7 @@ from audits.services.submissions import submission_create
 from tests.conftest import make_draft
 
 DEMO = Path(__file__).resolve().parents[2] / "audits" / "fixtures" / "demo"
-NEWER = "urn:govportal:rubric:mesa-optimization@1.1.0"
+NEWER = "urn:govportal:rubric:mesa-optimization@1.2.0"
 
 
 def filed(user, name, *, card: str | None = None, version: str = "1"):
@@ -41,15 +41,15 @@ def filed(user, name, *, card: str | None = None, version: str = "1"):
 
 @pytest.fixture
 def newer_rubric(db, tmp_path):
-    """Version 1.1.0: activation access counts as level 2 of interpretability access (was 1)."""
+    """Version 1.2.0: activation access counts as level 2 of interpretability access (was 1)."""
     content = yaml.safe_load((RUBRICS_DIRECTORY / "mesa-optimization-1.0.0.yaml").read_text())
     for criterion in content["criteria"]:
         if criterion["id"] == "T1":
             criterion["signals"][0]["map"]["activations"] = 2
-    content["version"] = "1.1.0"
+    content["version"] = "1.2.0"
     directory = tmp_path / "rubrics"
     directory.mkdir()
-    (directory / "mesa-optimization-1.1.0.yaml").write_text(
+    (directory / "mesa-optimization-1.2.0.yaml").write_text(
         yaml.safe_dump(content, sort_keys=False)
     )
     rubrics_load(directory=directory)
