@@ -967,7 +967,6 @@ class WebhookAttempt(models.Model):
         return self.response_status is not None and 200 <= self.response_status < 300
 
 
-
 class RubricPublication(models.Model):
     """One publication of a rubric version and the re-scoring of every filing it set off.
 
@@ -1091,8 +1090,8 @@ __all__ = [
     "Override",
     "ReferenceCounter",
     "Report",
-    "Review",
     "RescoreOutcome",
+    "Review",
     "Rubric",
     "RubricPublication",
     "StoredFile",

@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('audits', '0010_report_signing'),
+        ('audits', '0011_notifications_webhooks'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
