@@ -516,6 +516,7 @@ CELERY_TASK_ROUTES = {
     "audits.notification_email": {"queue": GOVPORTAL_QUEUE_NOTIFICATIONS},
     "audits.webhook_deliver": {"queue": GOVPORTAL_QUEUE_NOTIFICATIONS},
     "audits.api_key_expiry_warnings": {"queue": GOVPORTAL_QUEUE_NOTIFICATIONS},
+    "audits.review_due_reminders": {"queue": GOVPORTAL_QUEUE_NOTIFICATIONS},
 }
 # Every queue, for a worker that takes all work (the default of `make worker`).
 GOVPORTAL_QUEUES = (

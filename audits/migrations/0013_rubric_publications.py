@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('audits', '0011_notifications_webhooks'),
+        ('audits', '0012_notification_review_due'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
