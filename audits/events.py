@@ -134,6 +134,15 @@ ACTIONS: dict[str, Describer] = {
     # Rubrics and the log itself
     "rubric.load": Describer("Rubric loaded", "Rubric {object} was loaded."),
     "rubric.publish": Describer("Rubric published", "{actor} put rubric {object} in force."),
+    "rubric.rescore_finish": Describer(
+        "Re-scoring finished",
+        "Re-scoring under {object} finished: {rescored} of {total} filings re-scored, "
+        "{skipped} already assessed under it, {failed} failed.",
+    ),
+    "rubric.rescore_retry": Describer(
+        "Re-scoring retried",
+        "{actor} re-scored the {submissions} filings that failed under {object} again.",
+    ),
     "audit_log.verify": Describer("Audit chain checked", _verify_sentence),
     "metric_alias.add": Describer(
         "Metric alias added", "{actor} mapped {pattern} to the catalogue metric {metric}."

@@ -967,6 +967,108 @@ class WebhookAttempt(models.Model):
         return self.response_status is not None and 200 <= self.response_status < 300
 
 
+class RubricPublication(models.Model):
+    """One publication of a rubric version and the re-scoring of every filing it set off.
+
+    Counts are kept by the rescoring tasks as they finish each chunk; each filing's outcome
+    (re-scored, skipped, failed with its reason) is a `RescoreOutcome`.
+    """
+
+    class State(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        RUNNING = "running", "Re-scoring"
+        DONE = "done", "Done"
+
+    rubric = models.ForeignKey(Rubric, on_delete=models.PROTECT, related_name="publications")
+    # The version in force before this one (none on a fresh installation).
+    previous_rubric = models.ForeignKey(
+        Rubric, on_delete=models.PROTECT, related_name="+", null=True, blank=True
+    )
+    # None when an operator published from the command line.
+    published_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True, blank=True
+    )
+    published_at = models.DateTimeField(auto_now_add=True)
+    state = models.CharField(max_length=16, choices=State.choices, default=State.QUEUED)
+    total = models.PositiveIntegerField(default=0)
+    done = models.PositiveIntegerField(default=0)
+    skipped = models.PositiveIntegerField(default=0)
+    failed = models.PositiveIntegerField(default=0)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-published_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(state__in=["queued", "running", "done"]),
+                name="rubricpublication_state_valid",
+            ),
+            models.CheckConstraint(
+                condition=Q(done__lte=models.F("total"))
+                & Q(skipped__lte=models.F("total"))
+                & Q(failed__lte=models.F("total")),
+                name="rubricpublication_counts_within_total",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.rubric} published {self.published_at:%Y-%m-%d %H:%M} ({self.state})"
+
+    @property
+    def finished_count(self) -> int:
+        return self.done + self.skipped + self.failed
+
+    @property
+    def percent(self) -> int:
+        return 100 if not self.total else int(100 * self.finished_count / self.total)
+
+
+class RescoreOutcome(models.Model):
+    """What re-scoring one filing under a publication's rubric came to."""
+
+    class Status(models.TextChoices):
+        RESCORED = "rescored", "Re-scored"
+        SKIPPED = "skipped", "Already assessed under this version"
+        FAILED = "failed", "Failed"
+
+    publication = models.ForeignKey(
+        RubricPublication, on_delete=models.CASCADE, related_name="outcomes"
+    )
+    submission = models.ForeignKey(Submission, on_delete=models.CASCADE, related_name="+")
+    status = models.CharField(max_length=16, choices=Status.choices)
+    previous = models.ForeignKey(
+        Assessment, on_delete=models.SET_NULL, related_name="+", null=True, blank=True
+    )
+    assessment = models.ForeignKey(
+        Assessment, on_delete=models.SET_NULL, related_name="+", null=True, blank=True
+    )
+    # Copied from the assessment so the diff page filters without reading its JSON.
+    tier_changed = models.BooleanField(default=False)
+    error = models.TextField(blank=True)
+    recorded_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["publication", "submission"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["publication", "submission"], name="rescoreoutcome_one_per_filing"
+            ),
+            models.CheckConstraint(
+                condition=Q(status__in=["rescored", "skipped", "failed"]),
+                name="rescoreoutcome_status_valid",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="failed") | ~Q(error=""),
+                name="rescoreoutcome_failure_has_reason",
+            ),
+        ]
+        indexes = [models.Index(fields=["publication", "status"])]
+
+    def __str__(self) -> str:
+        return f"{self.submission_id} under publication {self.publication_id}: {self.status}"
+
+
 __all__ = [
     "AIModel",
     "Assessment",
@@ -988,8 +1090,10 @@ __all__ = [
     "Override",
     "ReferenceCounter",
     "Report",
+    "RescoreOutcome",
     "Review",
     "Rubric",
+    "RubricPublication",
     "StoredFile",
     "Submission",
     "SubmissionRevision",

@@ -5,6 +5,11 @@ import smtplib
 from celery import Task, shared_task
 from django.db import InterfaceError, OperationalError
 
+from audits.services.assessment import (
+    RESCORE_TRANSIENT_ERRORS,
+    rubric_publication_plan,
+    rubric_publication_rescore_chunk,
+)
 from audits.services.audit_log import audit_chain_anchor, audit_chain_verify_and_record
 from audits.services.event_dispatch import audit_event_dispatch
 from audits.services.notifications import (
@@ -108,3 +113,38 @@ def review_due_reminders_task() -> int:
 def api_key_expiry_warnings_task() -> int:
     """Warn lab admins of keys about to expire (daily, on the beat schedule)."""
     return api_key_expiry_warnings_record()
+
+
+@shared_task(
+    name="audits.rubric_rescore_plan",
+    acks_late=True,
+    autoretry_for=RESCORE_TRANSIENT_ERRORS,
+    max_retries=5,
+    retry_backoff=2,
+    retry_jitter=True,
+)
+def rubric_rescore_plan_task(publication_id: int) -> int:
+    """Count a publication's filings and enqueue their chunks (once); the total."""
+    return rubric_publication_plan(publication_id=publication_id).total
+
+
+@shared_task(
+    name="audits.rubric_rescore_chunk",
+    # Put back if the worker dies: filings done before are skipped on the second run.
+    acks_late=True,
+    reject_on_worker_lost=True,
+    autoretry_for=RESCORE_TRANSIENT_ERRORS,
+    max_retries=8,
+    retry_backoff=2,
+    retry_backoff_max=120,
+    retry_jitter=True,
+    # A chunk of 100 filings takes about a second; the limits only stop a runaway.
+    soft_time_limit=180,
+    time_limit=240,
+)
+def rubric_rescore_chunk_task(publication_id: int, submission_ids: list[int]) -> int:
+    """Re-score one chunk of a publication's filings; the filings still to do after it."""
+    publication = rubric_publication_rescore_chunk(
+        publication_id=publication_id, submission_ids=submission_ids
+    )
+    return publication.total - publication.finished_count

@@ -501,3 +501,112 @@ AXES_HTTP_RESPONSE_CODE = 429
 AXES_DISABLE_ACCESS_LOG = True
 AXES_VERBOSE = False
 # --- end of people in the loop -----------------------------------------------------------
+
+# --- Operations: queues, object storage, health, metrics, logs, errors ---------------------
+# Background work on separate queues, so each kind can have its own workers (and hosts):
+# `make worker QUEUES=reports`. The outbox sends by task name; these routes pick the queue.
+GOVPORTAL_QUEUE_REPORTS = "reports"
+GOVPORTAL_QUEUE_RESCORING = "rescoring"
+GOVPORTAL_QUEUE_NOTIFICATIONS = "notifications"
+CELERY_TASK_ROUTES = {
+    "audits.report_render": {"queue": GOVPORTAL_QUEUE_REPORTS},
+    "audits.rubric_rescore_plan": {"queue": GOVPORTAL_QUEUE_RESCORING},
+    "audits.rubric_rescore_chunk": {"queue": GOVPORTAL_QUEUE_RESCORING},
+    "audits.event_dispatch": {"queue": GOVPORTAL_QUEUE_NOTIFICATIONS},
+    "audits.notification_email": {"queue": GOVPORTAL_QUEUE_NOTIFICATIONS},
+    "audits.webhook_deliver": {"queue": GOVPORTAL_QUEUE_NOTIFICATIONS},
+    "audits.api_key_expiry_warnings": {"queue": GOVPORTAL_QUEUE_NOTIFICATIONS},
+    "audits.review_due_reminders": {"queue": GOVPORTAL_QUEUE_NOTIFICATIONS},
+}
+# Every queue, for a worker that takes all work (the default of `make worker`).
+GOVPORTAL_QUEUES = (
+    CELERY_TASK_DEFAULT_QUEUE,
+    GOVPORTAL_QUEUE_REPORTS,
+    GOVPORTAL_QUEUE_RESCORING,
+    GOVPORTAL_QUEUE_NOTIFICATIONS,
+)
+# Filings per re-scoring task after a rubric is published (each filing its own transaction).
+GOVPORTAL_RESCORE_CHUNK_SIZE = env_int("GOVPORTAL_RESCORE_CHUNK_SIZE", 100, minimum=1)
+# Logs are configured below; Celery must not replace them with its own format.
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+
+# S3-compatible object storage for evidence, uploads and reports:
+# FILE_STORAGE_BACKEND=storages.backends.s3.S3Storage plus the bucket and, for anything but
+# AWS itself, the endpoint. Credentials are read by boto3 from AWS_ACCESS_KEY_ID and
+# AWS_SECRET_ACCESS_KEY (or an instance role); they are never copied into settings.
+# Downloads are streamed through the portal after its tenant checks: the bucket stays
+# private and no object URL is ever handed out.
+if STORAGES["default"]["BACKEND"] == "storages.backends.s3.S3Storage":
+    AWS_STORAGE_BUCKET_NAME = env_str("AWS_STORAGE_BUCKET_NAME")
+    if not AWS_STORAGE_BUCKET_NAME:
+        raise ImproperlyConfigured(
+            "FILE_STORAGE_BACKEND is S3 but AWS_STORAGE_BUCKET_NAME is not set"
+        )
+    AWS_S3_ENDPOINT_URL = env_str("AWS_S3_ENDPOINT_URL") or None
+    AWS_S3_REGION_NAME = env_str("AWS_S3_REGION_NAME") or None
+    AWS_S3_ADDRESSING_STYLE = env_choice(
+        "AWS_S3_ADDRESSING_STYLE", "auto", ("auto", "path", "virtual")
+    )
+    AWS_LOCATION = env_str("AWS_LOCATION")  # a key prefix inside the bucket, e.g. "govportal/"
+    AWS_S3_SIGNATURE_VERSION = "s3v4"
+    AWS_DEFAULT_ACL = None  # the bucket's policy decides; objects are never public
+    AWS_QUERYSTRING_AUTH = True
+    # Content-addressed: an object's name is its SHA-256, so the same name is the same bytes.
+    AWS_S3_FILE_OVERWRITE = True
+    # Files up to this size are read into memory, larger ones spill to a temporary file.
+    AWS_S3_MAX_MEMORY_SIZE = 8 * 1024 * 1024
+
+# Metrics for Prometheus at /metrics. Outside DEBUG it answers only a scraper presenting
+# `Authorization: Bearer <GOVPORTAL_METRICS_TOKEN>` (without a token: 404). Workers serve
+# their own (task durations and failures) on GOVPORTAL_WORKER_METRICS_PORT when set.
+GOVPORTAL_METRICS_TOKEN = env_str("GOVPORTAL_METRICS_TOKEN")
+GOVPORTAL_WORKER_METRICS_PORT = env_int("GOVPORTAL_WORKER_METRICS_PORT", 0, minimum=0)
+INSTALLED_APPS += ["django_prometheus"]
+MIDDLEWARE = [
+    "django_prometheus.middleware.PrometheusBeforeMiddleware",
+    "govportal.observability.RequestIdMiddleware",
+    *MIDDLEWARE,
+    "django_prometheus.middleware.PrometheusAfterMiddleware",
+]
+# Load balancers probe over plain HTTP: no redirect to HTTPS for the probes.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]
+# How long /readyz waits for the broker and the storage before calling them unreachable.
+GOVPORTAL_READINESS_TIMEOUT_SECONDS = env_int("GOVPORTAL_READINESS_TIMEOUT_SECONDS", 3, minimum=1)
+
+# Logs (this replaces the plain console logging above): one JSON object per line in
+# production mode (DEBUG off) or with LOG_FORMAT=json, each carrying the id of the request
+# that caused it, in the tasks that request enqueued too.
+LOG_FORMAT = env_choice("LOG_FORMAT", "text" if DEBUG else "json", ("text", "json"))
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "filters": {"request_id": {"()": "govportal.observability.RequestIdFilter"}},
+    "formatters": {
+        "text": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
+        "json": {
+            "()": "pythonjsonlogger.json.JsonFormatter",
+            "fmt": "%(asctime)s %(levelname)s %(name)s %(message)s %(request_id)s",
+            "rename_fields": {"asctime": "time", "levelname": "level", "name": "logger"},
+        },
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": LOG_FORMAT,
+            "filters": ["request_id"],
+        }
+    },
+    "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
+}
+
+# Errors to Sentry when SENTRY_DSN is set (web and workers); no personal data is sent.
+SENTRY_DSN = env_str("SENTRY_DSN")
+if SENTRY_DSN:
+    from govportal.observability import sentry_init
+
+    sentry_init(
+        dsn=SENTRY_DSN,
+        environment=env_str("SENTRY_ENVIRONMENT", "production" if not DEBUG else "development"),
+        release=env_str("SENTRY_RELEASE") or None,
+    )
+# --- end of operations ----------------------------------------------------------------------

@@ -2,8 +2,13 @@ from django.contrib import admin
 from django.urls import include, path
 
 from audits.api.views import PublicFilingSchemaView
+from govportal import health, metrics
 
 urlpatterns = [
+    # Operations: liveness, readiness and Prometheus metrics (see docs/deployment.md).
+    path("healthz", health.healthz, name="healthz"),
+    path("readyz", health.readyz, name="readyz"),
+    path("metrics", metrics.metrics_view, name="metrics"),
     path("admin/", admin.site.urls),
     path("api/v1/", include("audits.api.urls")),
     path(

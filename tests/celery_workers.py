@@ -1,10 +1,10 @@
 """Real Celery worker processes for tests that need one (PostgreSQL + a broker).
 
-`celery_workers` is a fixture: call `start(queue, *celery_args, env={...})` for a worker on
-that queue, as often as needed; every worker still running is stopped afterwards. Without
-CELERY_BROKER_URL and a PostgreSQL database the test is skipped, or failed when
-GOVPORTAL_REQUIRE_SERVICES=1 (CI's service run), so a missing service can never pass
-silently there.
+`celery_workers` is a fixture: call `start(queue, *celery_args, env={...}, cwd=...)` for a
+worker on that queue (or comma-separated queues), as often as needed; every worker still
+running is stopped afterwards. Without CELERY_BROKER_URL and a PostgreSQL database the test
+is skipped, or failed when GOVPORTAL_REQUIRE_SERVICES=1 (CI's service run), so a missing
+service can never pass silently there.
 """
 
 import os
@@ -50,13 +50,13 @@ def celery_workers(transactional_db, tmp_path) -> Iterator[Callable[[str], subpr
     processes: list[subprocess.Popen[str]] = []
 
     def start(
-        queue: str, *extra_args: str, env: dict[str, str] | None = None
+        queue: str, *extra_args: str, env: dict[str, str] | None = None, cwd: Path = ROOT
     ) -> subprocess.Popen[str]:
         process = subprocess.Popen(
             [sys.executable, "-m", "celery", "-A", "govportal", "worker", "-Q", queue,
              "--concurrency=1", "--pool=solo", "--loglevel=INFO", "--without-gossip",
              "--without-mingle", "--without-heartbeat", *extra_args],
-            cwd=ROOT,
+            cwd=cwd,
             env={**environment, **(env or {})},
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,

@@ -96,7 +96,7 @@ def test_work_submitted_during_a_broker_outage_is_done_once_it_is_back(
 ):
     redis = redis_of_our_own
     worker = celery_workers(
-        "govportal",
+        "govportal,reports",  # the sweep runs on the first, the report on the second
         "--beat",
         "--schedule",
         str(tmp_path / "beat-schedule"),

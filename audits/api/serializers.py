@@ -398,15 +398,27 @@ class ReportSerializer(serializers.Serializer):
     created_at = serializers.DateTimeField()
     rendered_at = serializers.DateTimeField(allow_null=True)
     download = serializers.SerializerMethodField()
+    status_url = serializers.SerializerMethodField(
+        help_text="Poll this URL until `status` is ready (or failed)."
+    )
 
     @extend_schema_field(serializers.CharField(allow_null=True))
     def get_download(self, report: Report) -> str | None:
         if report.status != Report.Status.READY:
             return None
+        return self._absolute(f"{self._path(report)}pdf/{self._variant(report)}")
+
+    def get_status_url(self, report: Report) -> str:
+        return self._absolute(f"{self._path(report)}{self._variant(report)}")
+
+    def _path(self, report: Report) -> str:
+        return f"/api/v1/submissions/{report.submission.reference}/reports/{report.version}/"
+
+    def _variant(self, report: Report) -> str:
+        return "?variant=public" if report.variant == Report.Variant.PUBLIC else ""
+
+    def _absolute(self, path: str) -> str:
         request = self.context.get("request")
-        path = f"/api/v1/submissions/{report.submission.reference}/reports/{report.version}/pdf/"
-        if report.variant == Report.Variant.PUBLIC:
-            path += "?variant=public"
         return request.build_absolute_uri(path) if request is not None else path
 
 

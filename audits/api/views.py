@@ -41,7 +41,7 @@ from audits.models import Assessment, OrganizationAPIKey, Report, Submission
 from audits.roles import membership_of
 from audits.services import api_keys, filings, intake, reports, review, submissions
 from audits.services.audit_log import download_record
-from audits.services.files import stored_file_read
+from audits.services.files import stored_file_open
 
 FILING_SCHEMA_PATH = settings.BASE_DIR / "audits" / "schemas" / "filing-v1.json"
 IDEMPOTENCY_PARAMETER = OpenApiParameter(
@@ -253,7 +253,8 @@ class EvidenceUploadView(UploadView):
 
 class UploadRemoveView(ApiView):
     @extend_schema(
-        responses=s.FactsSummarySerializer,
+        # 200 with the facts as they are now (a bare serializer would document a DELETE as 204).
+        responses={200: s.FactsSummarySerializer},
         summary="Remove a file from the revision being worked on (drafts, change requests)",
         description="Files of submitted revisions stay on record; supersede them instead.",
     )
@@ -520,7 +521,20 @@ class PDFRenderer(BaseRenderer):
         return json.dumps(data).encode()
 
 
-class ReportListView(ApiView):
+class ReportAcceptedView(ApiView):
+    """A report request answers 202 with the report's status URL in `Location`."""
+
+    def finalize_response(  # type: ignore[override]
+        self, request: Request, response: HttpResponseBase, *args: Any, **kwargs: Any
+    ) -> HttpResponseBase:
+        response = super().finalize_response(request, response, *args, **kwargs)
+        # Here rather than in post(), so an Idempotency-Key replay carries it too.
+        if response.status_code == status.HTTP_202_ACCEPTED and isinstance(response, Response):
+            response["Location"] = response.data["status_url"]
+        return response
+
+
+class ReportListView(ReportAcceptedView):
     @extend_schema(
         responses=s.page_of(s.ReportSerializer),
         operation_id="submissions_reports_list",
@@ -538,11 +552,21 @@ class ReportListView(ApiView):
                 s.ErrorSerializer, description="REPORT_REQUESTS_PER_HOUR reached for this filing."
             ),
         },
-        parameters=[IDEMPOTENCY_PARAMETER],
+        parameters=[
+            IDEMPOTENCY_PARAMETER,
+            OpenApiParameter(
+                "Location",
+                OpenApiTypes.URI,
+                OpenApiParameter.HEADER,
+                response=[202],
+                description="The report's status URL (also `status_url` in the body).",
+            ),
+        ],
         summary="Request a provisional report of the current revision",
-        description="Final reports follow a regulator's decision; after it, no provisional "
-        "report is issued (a regulator may issue a corrected final report instead). "
-        "Limited per filing and hour.",
+        description="Answers at once (202) with the pending report; it is rendered in the "
+        "background: poll `status_url` until it is ready. Final reports follow a regulator's "
+        "decision; after it, no provisional report is issued (a regulator may issue a "
+        "corrected final report instead). Limited per filing and hour.",
     )
     def post(self, request: Request, reference: str) -> Response:
         submission = self.submission(reference)
@@ -550,7 +574,6 @@ class ReportListView(ApiView):
             report = reports.report_provisional_request(
                 submission=submission, acting_user=request.user
             )
-        report.refresh_from_db()  # rendered already when tasks run in-process
         return Response(
             s.ReportSerializer(report, context={"request": request}).data,
             status=status.HTTP_202_ACCEPTED,
@@ -566,7 +589,7 @@ def _rate_limited() -> Iterator[None]:
         raise exceptions.Throttled(wait=error.retry_after, detail=error.message) from None
 
 
-class ReportCorrectionView(ApiView):
+class ReportCorrectionView(ReportAcceptedView):
     @extend_schema(
         request=s.ReportCorrectionSerializer,
         responses={
@@ -588,7 +611,6 @@ class ReportCorrectionView(ApiView):
             report = reports.report_correct(
                 submission=submission, acting_user=request.user, reason=body["reason"]
             )
-        report.refresh_from_db()
         return Response(
             s.ReportSerializer(report, context={"request": request}).data,
             status=status.HTTP_202_ACCEPTED,
@@ -639,7 +661,7 @@ class ReportPdfView(ApiView):
             sha256=report.sha256,
         )
         response = FileResponse(
-            iter([stored_file_read(report.pdf)]),
+            stored_file_open(report.pdf),
             content_type="application/pdf",
             as_attachment=True,
             filename=name,
@@ -755,7 +777,7 @@ class ApiKeyDetailView(ApiView):
         api_key = selectors.api_key_get(user=request.user, prefix=prefix)
         return Response(s.ApiKeySerializer(api_key).data)
 
-    @extend_schema(responses=s.ApiKeySerializer, summary="Revoke an API key (for good)")
+    @extend_schema(responses={200: s.ApiKeySerializer}, summary="Revoke an API key (for good)")
     def delete(self, request: Request, prefix: str) -> Response:
         api_key = selectors.api_key_get(user=request.user, prefix=prefix)
         revoked = api_keys.api_key_revoke(api_key=api_key, acting_user=self.acting_user)

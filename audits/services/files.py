@@ -9,7 +9,7 @@ import zipfile
 
 import puremagic
 from django.conf import settings
-from django.core.files.base import ContentFile
+from django.core.files.base import ContentFile, File
 from django.db import IntegrityError, transaction
 from django.db.models import ProtectedError
 
@@ -141,3 +141,12 @@ def stored_file_release(stored_file: StoredFile) -> bool:
     name, storage = stored_file.blob.name, stored_file.blob.storage
     transaction.on_commit(lambda: storage.delete(name), robust=True)
     return True
+
+
+def stored_file_open(stored_file: StoredFile) -> File:
+    """The stored bytes as an open file from the configured storage, for streaming.
+
+    Local disk or S3-compatible object storage alike: nothing here knows where the bytes
+    live. The caller (a FileResponse) reads it in chunks and closes it.
+    """
+    return stored_file.blob.storage.open(stored_file.blob.name, "rb")

@@ -30,6 +30,7 @@ from django.db import close_old_connections, transaction
 from django.utils import timezone
 
 from audits.models import OutboxMessage
+from govportal.observability import task_headers
 
 logger = logging.getLogger(__name__)
 
@@ -49,8 +50,10 @@ def outbox_enqueue(
     """
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("outbox messages are written inside the transaction of their change")
+    # The request id travels with the work, so the task's log lines name the request.
+    headers = {**task_headers(), **(headers or {})}
     message = OutboxMessage.objects.create(
-        task=task, kwargs=kwargs or {}, headers=headers or {}, available_at=timezone.now()
+        task=task, kwargs=kwargs or {}, headers=headers, available_at=timezone.now()
     )
     # robust: a failure to hand over must never turn a committed change into an error.
     transaction.on_commit(partial(outbox_relay, message_ids=[message.pk]), robust=True)

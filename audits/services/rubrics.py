@@ -10,9 +10,10 @@ from django.db import transaction
 
 from audits import rubric as engine
 from audits.errors import ServiceError
-from audits.models import Rubric
+from audits.models import Rubric, RubricPublication
 from audits.roles import ensure, may_publish_rubric
 from audits.services.audit_log import audit_event_record
+from audits.services.outbox import outbox_enqueue
 
 
 @dataclass(frozen=True)
@@ -68,7 +69,9 @@ def rubrics_load(
     return loads
 
 
-def _put_in_force(row: Rubric, acting_user: Any | None) -> None:
+def _put_in_force(
+    row: Rubric, acting_user: Any | None, publication: RubricPublication | None = None
+) -> None:
     Rubric.objects.filter(urn=row.urn, in_force=True).exclude(pk=row.pk).update(in_force=False)
     row.in_force = True
     row.save(update_fields=["in_force"])
@@ -77,18 +80,61 @@ def _put_in_force(row: Rubric, acting_user: Any | None) -> None:
         action="rubric.publish",
         object_type="rubric",
         object_id=f"{row.urn}@{row.version}",
-        payload={"sha256": row.sha256},
+        payload={"sha256": row.sha256, "publication": publication.pk if publication else None},
     )
 
 
+@dataclass(frozen=True)
+class RubricPublish:
+    """What publishing came to: the publication (None for a version in force since it was
+    loaded), and whether this call started it."""
+
+    rubric: Rubric
+    publication: RubricPublication | None
+    started: bool
+
+
+RESCORE_PLAN_TASK = "audits.rubric_rescore_plan"
+
+
 @transaction.atomic
-def rubric_publish(*, rubric: Rubric, acting_user: Any | None) -> Rubric:
-    """Put a stored rubric version in force: a regulator admin, or an operator's command."""
+def rubric_publish(*, rubric: Rubric, acting_user: Any | None) -> RubricPublish:
+    """Put a stored rubric version in force and re-score every filed submission under it.
+
+    For a regulator admin, or an operator's command (`acting_user` None). The publication
+    is recorded and its re-scoring enqueued, in chunks, as background work once this
+    transaction commits; its progress is the publication's counts. Publishing the version
+    in force starts nothing; publishing while another version is still being re-scored is
+    refused.
+    """
     if acting_user is not None:
         ensure(may_publish_rubric(acting_user), "Only a regulator admin may publish a rubric.")
-    rubric = Rubric.objects.select_for_update().get(pk=rubric.pk)
-    _put_in_force(rubric, acting_user)
-    return rubric
+    # Every version of the urn locked: two publishers of one rubric take turns.
+    versions = {row.pk: row for row in Rubric.objects.select_for_update().filter(urn=rubric.urn)}
+    rubric = versions[rubric.pk]
+    if rubric.in_force:
+        latest = RubricPublication.objects.filter(rubric=rubric).first()
+        return RubricPublish(rubric=rubric, publication=latest, started=False)
+    running = (
+        RubricPublication.objects.filter(rubric__urn=rubric.urn)
+        .exclude(state=RubricPublication.State.DONE)
+        .select_related("rubric")
+        .first()
+    )
+    if running is not None:
+        raise ServiceError(
+            f"{running.rubric} is still being re-scored ({running.finished_count:,} of "
+            f"{running.total:,} filings); publish another version once it is done."
+        )
+    previous = next((row for row in versions.values() if row.in_force), None)
+    publication = RubricPublication.objects.create(
+        rubric=rubric,
+        previous_rubric=previous,
+        published_by=acting_user if acting_user is not None else None,
+    )
+    _put_in_force(rubric, acting_user, publication)
+    outbox_enqueue(task=RESCORE_PLAN_TASK, kwargs={"publication_id": publication.pk})
+    return RubricPublish(rubric=rubric, publication=publication, started=True)
 
 
 def rubric_by_reference(reference: str) -> Rubric:

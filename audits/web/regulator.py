@@ -7,18 +7,18 @@ from typing import Any
 
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.db import transaction
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
-from audits import selectors
+from audits import selectors, selectors_rubrics
 from audits.errors import ServiceError
-from audits.services import review, rubrics, submissions
-from audits.services.assessment import assessments_rescore
-from audits.web.common import AuthenticatedRequest, act_and_redirect, portal_view
+from audits.models import RescoreOutcome, RubricPublication
+from audits.roles import is_regulator
+from audits.services import assessment, review, rubrics, submissions
+from audits.web.common import AuthenticatedRequest, act_and_redirect, is_htmx, portal_view
 from audits.web.forms import (
     AssignForm,
     DecisionForm,
@@ -29,6 +29,9 @@ from audits.web.forms import (
 from audits.web.submission import render_submission_page
 
 QUEUE_PAGE_SIZE = 50
+PUBLICATION_PAGE_SIZE = 50
+PUBLICATION_FAILURES_SHOWN = 100
+RECENT_PUBLICATIONS = 10
 DECISIONS: dict[str, tuple[Callable[..., Any], str]] = {
     "request_changes": (submissions.submission_request_changes, "Changes requested"),
     "accept": (submissions.submission_accept, "Accepted"),
@@ -223,27 +226,101 @@ def decide(request: AuthenticatedRequest, reference: str) -> HttpResponse:
 @require_GET
 def rubric_list(request: AuthenticatedRequest) -> HttpResponse:
     versions = selectors.rubrics_published(user=request.user)
+    # Labs read the method too; only regulators see the publications and their re-scoring.
+    publications = (
+        selectors_rubrics.rubric_publications(user=request.user)[:RECENT_PUBLICATIONS]
+        if is_regulator(request.user)
+        else []
+    )
     return render(
-        request, "audits/regulator/rubrics.html", {"rubrics": versions, "section": "rubrics"}
+        request,
+        "audits/regulator/rubrics.html",
+        {"rubrics": versions, "publications": publications, "section": "rubrics"},
     )
 
 
 @portal_view
 @require_POST
 def rubric_publish(request: AuthenticatedRequest, pk: int) -> HttpResponse:
-    """Put a stored rubric version in force and re-score every filing under it."""
+    """Put a stored rubric version in force; its filings are re-scored in the background."""
     rubric = selectors.rubrics_published(user=request.user).get(pk=pk)
     try:
-        with transaction.atomic():
-            rubrics.rubric_publish(rubric=rubric, acting_user=request.user)
-            rescored = assessments_rescore(rubric=rubric, acting_user=request.user)
+        published = rubrics.rubric_publish(rubric=rubric, acting_user=request.user)
+    except ServiceError as error:
+        messages.error(request, error.message)
+        return redirect("rubrics")
+    if not published.started:
+        messages.warning(request, f"{rubric} is already in force; nothing was re-scored again.")
+        if published.publication is None:
+            return redirect("rubrics")
+    else:
+        messages.success(
+            request, f"{rubric} is in force. Every filed submission is being re-scored under it."
+        )
+    assert published.publication is not None
+    return redirect("rubric-publication", pk=published.publication.pk)
+
+
+def _publication_context(request: AuthenticatedRequest, pk: int) -> dict[str, Any]:
+    publication = selectors_rubrics.rubric_publication_get(user=request.user, pk=pk)
+    failures = selectors_rubrics.rubric_publication_outcomes(
+        user=request.user, publication=publication, status=RescoreOutcome.Status.FAILED
+    )
+    return {
+        "publication": publication,
+        "failures": failures[:PUBLICATION_FAILURES_SHOWN],
+        "failure_count": publication.failed,
+    }
+
+
+@portal_view
+@require_GET
+def rubric_publication(request: AuthenticatedRequest, pk: int) -> HttpResponse:
+    """A publication's progress while it runs; then what it changed, filing by filing."""
+    context = _publication_context(request, pk)
+    publication = context["publication"]
+    tier_changed_only = request.GET.get("changed") == "tier"
+    diffs = selectors_rubrics.rubric_publication_outcomes(
+        user=request.user,
+        publication=publication,
+        status=RescoreOutcome.Status.RESCORED,
+        tier_changed_only=tier_changed_only,
+    )
+    page = Paginator(diffs, PUBLICATION_PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "audits/regulator/publication.html",
+        {
+            **context,
+            "page_obj": page,
+            "tier_changed_only": tier_changed_only,
+            "section": "rubrics",
+        },
+    )
+
+
+@portal_view
+@require_GET
+def rubric_publication_progress(request: AuthenticatedRequest, pk: int) -> HttpResponse:
+    """The progress panel, polled by htmx while the re-scoring runs."""
+    context = _publication_context(request, pk)
+    response = render(request, "audits/partials/publication_progress.html", context)
+    if is_htmx(request) and context["publication"].state == RubricPublication.State.DONE:
+        # Finished: reload the whole page once, so the diff table appears.
+        response["HX-Refresh"] = "true"
+    return response
+
+
+@portal_view
+@require_POST
+def rubric_publication_retry(request: AuthenticatedRequest, pk: int) -> HttpResponse:
+    publication = selectors_rubrics.rubric_publication_get(user=request.user, pk=pk)
+    try:
+        assessment.rubric_publication_retry_failed(
+            publication=publication, acting_user=request.user
+        )
     except ServiceError as error:
         messages.error(request, error.message)
     else:
-        changed = sum(1 for r in rescored if r.diff.get("tier", {}).get("changed"))
-        messages.success(
-            request,
-            f"{rubric.urn}@{rubric.version} is in force. {len(rescored)} filings re-scored, "
-            f"{changed} changed tier; each filing page shows its diff.",
-        )
-    return redirect("rubrics")
+        messages.success(request, f"The {publication.failed} failed filings are re-scored again.")
+    return redirect("rubric-publication", pk=pk)

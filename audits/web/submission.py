@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io
 from typing import Any
 
 from django.contrib import messages
@@ -24,7 +23,7 @@ from audits.roles import (
 )
 from audits.services import review
 from audits.services.audit_log import download_record
-from audits.services.files import stored_file_read
+from audits.services.files import stored_file_open
 from audits.web import presenters
 from audits.web.common import AuthenticatedRequest, portal_view
 from audits.web.forms import (
@@ -221,7 +220,7 @@ def report_download(request: AuthenticatedRequest, reference: str, version: int)
         sha256=report.sha256,
     )
     return FileResponse(
-        io.BytesIO(stored_file_read(report.pdf)),
+        stored_file_open(report.pdf),
         as_attachment=True,
         filename=name,
         content_type="application/pdf",
@@ -242,7 +241,7 @@ def file_download(request: AuthenticatedRequest, reference: str, sha256: str) ->
     )
     # Always a download, never rendered inline: an uploaded HTML file must not run here.
     response = FileResponse(
-        io.BytesIO(stored_file_read(stored)),
+        stored_file_open(stored),
         as_attachment=True,
         filename=name,
         content_type="application/octet-stream",

@@ -127,6 +127,21 @@ regulator_urls = [
         "metric-aliases/<int:pk>/remove/", metric_aliases.alias_remove, name="metric-alias-remove"
     ),
     path("rubrics/<int:pk>/publish/", regulator.rubric_publish, name="rubric-publish"),
+    path(
+        "rubrics/publications/<int:pk>/",
+        regulator.rubric_publication,
+        name="rubric-publication",
+    ),
+    path(
+        "rubrics/publications/<int:pk>/progress/",
+        regulator.rubric_publication_progress,
+        name="rubric-publication-progress",
+    ),
+    path(
+        "rubrics/publications/<int:pk>/retry/",
+        regulator.rubric_publication_retry,
+        name="rubric-publication-retry",
+    ),
 ]
 
 organization_urls = [

@@ -148,6 +148,13 @@ def rubric(world: World, actor: str, ownership: str) -> dict[str, Any]:
     return {"pk": Rubric.objects.get(in_force=True).pk}
 
 
+def publication(world: World, actor: str, ownership: str) -> dict[str, Any]:
+    from audits.models import RubricPublication
+
+    done = RubricPublication.objects.create(rubric=Rubric.objects.get(in_force=True), state="done")
+    return {"pk": done.pk}
+
+
 def reset_link(world: World, actor: str, ownership: str) -> dict[str, Any]:
     return {"uidb64": "MQ", "token": "set-password"}
 
@@ -271,6 +278,15 @@ ENTRIES = [
         tenanted=False,
     ),
     Entry("rubric-publish", "post", frozenset({"regulator_admin"}), target=rubric, tenanted=False),
+    Entry("rubric-publication", "get", REGULATORS, target=publication, tenanted=False),
+    Entry("rubric-publication-progress", "get", REGULATORS, target=publication, tenanted=False),
+    Entry(
+        "rubric-publication-retry",
+        "post",
+        frozenset({"regulator_admin"}),
+        target=publication,
+        tenanted=False,
+    ),
     # Admins of an organization
     Entry("members", "get", ADMINS),
     Entry(

@@ -18,7 +18,8 @@ from tests.reports.factories import pending_report, submitted_filing
 
 
 @pytest.fixture
-def issued(lab_member):
+def issued(lab_member, one_render_per_module):
+    # Every test here only reads the issued report: it is rendered once for the module.
     submission, assessment = submitted_filing(lab_member=lab_member)
     report = report_render(report_id=pending_report(submission, assessment).pk)
     return report, stored_file_read(report.pdf)

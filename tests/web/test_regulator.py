@@ -299,8 +299,10 @@ def test_exports_follow_the_queue_filters(lab_member, other_lab_member, regulato
     assert theirs.reference in text and ours.reference not in text
 
 
-def test_publishing_a_rubric_shows_the_rescoring_diff(lab_member, regulator_admin, reviewer):
-    from audits.models import Rubric
+def test_publishing_a_rubric_shows_the_rescoring_diff(
+    lab_member, regulator_admin, reviewer, django_capture_on_commit_callbacks, tasks_in_process
+):
+    from audits.models import Rubric, RubricPublication
 
     filed = _filed(lab_member, "Atlas")
     current = Rubric.objects.get(in_force=True)
@@ -308,12 +310,41 @@ def test_publishing_a_rubric_shows_the_rescoring_diff(lab_member, regulator_admi
     newer = Rubric.objects.create(
         urn=current.urn, version="1.0.1", sha256="f" * 64, content=content
     )
-    response = client_for(regulator_admin).post(reverse("rubric-publish", args=[newer.pk]))
+    admin = client_for(regulator_admin)
+    with django_capture_on_commit_callbacks(execute=False) as enqueued:
+        response = admin.post(reverse("rubric-publish", args=[newer.pk]))
+    publication = RubricPublication.objects.get(rubric=newer)
     assert response.status_code == 302
+    assert response["Location"] == reverse("rubric-publication", args=[publication.pk])
     newer.refresh_from_db()
     assert newer.in_force
+    # The request only enqueued the work: the page shows it waiting, and polls.
+    page = admin.get(response["Location"]).content.decode()
+    assert 'data-state="queued"' in page and "hx-trigger" in page
+    for callback in enqueued:
+        with django_capture_on_commit_callbacks(execute=True):
+            callback()
+
+    progress = admin.get(
+        reverse("rubric-publication-progress", args=[publication.pk]), HTTP_HX_REQUEST="true"
+    )
+    assert progress["HX-Refresh"] == "true" and 'data-state="done"' in progress.content.decode()
+    page = client_for(reviewer).get(reverse("rubric-publication", args=[publication.pk]))
+    html = page.content.decode()
+    assert "<strong>1</strong> of <strong>1</strong> filings" in html
+    assert f'data-reference="{filed.reference}"' in html and "What changed" in html
     html = client_for(reviewer).get(reverse("submission", args=[filed.reference])).content.decode()
     assert "Re-scored under" in html and "1.0.1" in html
+
+
+def test_a_labs_member_sees_no_publication(lab_member, regulator_admin):
+    from audits.models import Rubric, RubricPublication
+
+    publication = RubricPublication.objects.create(rubric=Rubric.objects.get(in_force=True))
+    response = client_for(lab_member).get(reverse("rubric-publication", args=[publication.pk]))
+    assert response.status_code == 403
+    assert "Publications" not in client_for(lab_member).get(reverse("rubrics")).content.decode()
+    assert "Publications" in client_for(regulator_admin).get(reverse("rubrics")).content.decode()
 
 
 def test_only_a_regulator_admin_publishes(reviewer):

@@ -4,7 +4,8 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from audits.errors import ServiceError
-from audits.services.assessment import assessments_rescore
+from audits.models import RescoreOutcome, Rubric
+from audits.services.assessment import Rescore, assessments_rescore
 from audits.services.rubrics import rubric_by_reference
 
 
@@ -23,11 +24,20 @@ class Command(BaseCommand):
             rubric = rubric_by_reference(options["rubric"])
         except ServiceError as error:
             raise CommandError(error.message) from None
-        rescores = assessments_rescore(rubric=rubric)
+        outcomes = assessments_rescore(rubric=rubric)
+        rescores = [r for r in outcomes if r.status == RescoreOutcome.Status.RESCORED]
+        failures = [r for r in outcomes if r.status == RescoreOutcome.Status.FAILED]
+        for failure in failures:
+            self.stderr.write(f"{failure.submission.reference}: not re-scored: {failure.error}")
         if options["format"] == "json":
             diffs = [{"reference": r.submission.reference, **r.diff} for r in rescores]
             self.stdout.write(json.dumps(diffs, indent=2))
-            return
+        else:
+            self._print(rubric, rescores)
+        if failures:
+            raise CommandError(f"{len(failures)} filings could not be re-scored (listed above).")
+
+    def _print(self, rubric: Rubric, rescores: list[Rescore]) -> None:
         if not rescores:
             self.stdout.write(f"Nothing to re-score under {rubric.urn}@{rubric.version}.")
         for rescore in rescores:

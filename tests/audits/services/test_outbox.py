@@ -58,7 +58,9 @@ def test_enqueue_refuses_to_run_outside_a_transaction(transactional_db):
         outbox_enqueue(task="tests.outbox_record")
 
 
-def test_work_runs_only_after_its_change_commits(db, django_capture_on_commit_callbacks):
+def test_work_runs_only_after_its_change_commits(
+    db, django_capture_on_commit_callbacks, tasks_in_process
+):
     with django_capture_on_commit_callbacks(execute=True) as callbacks, transaction.atomic():
         message = outbox_enqueue(task="tests.outbox_record", kwargs={"n": 1})
         assert RAN == []
@@ -132,7 +134,7 @@ def test_backoff_grows_with_each_failed_attempt(db, broker_mode):
     assert message.attempts == 3
 
 
-def test_a_claim_whose_process_died_is_taken_again_after_its_lease(db):
+def test_a_claim_whose_process_died_is_taken_again_after_its_lease(db, tasks_in_process):
     with transaction.atomic():
         message = outbox_enqueue(task="tests.outbox_record", kwargs={"n": 3})
     claimed = outbox._claim(message.pk)  # a process claims it, then dies
@@ -156,7 +158,7 @@ def after_response_task(**kwargs):
 
 
 @pytest.fixture
-def embedded_runner(settings):
+def embedded_runner(settings, tasks_in_process):
     settings.GOVPORTAL_TASKS_IN_PROCESS = "thread"
     RESPONSE_SENT.clear()
     outbox.outbox_runner_start()
